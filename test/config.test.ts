@@ -1,0 +1,172 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { loadConfig, redactConfig, CONFIG_VARIABLES } from '../config/index.js';
+import { ConfigError } from '../src/errors.js';
+
+const GOOD = {
+  WECHAT_APP_ID: 'wx1234567890abcdef',
+  WECHAT_APP_SECRET: '0123456789abcdef0123456789abcdef',
+  WECHAT_TOKEN: 'sometoken',
+};
+const load = (env: Record<string, string | undefined>) => loadConfig({ env, dotenvPath: false, cwd: '/srv/app' });
+
+function problemsOf(env: Record<string, string | undefined>): Map<string, string> {
+  try {
+    load(env);
+  } catch (err) {
+    assert.ok(err instanceof ConfigError);
+    return new Map(err.problems.map((p) => [p.variable, p.message]));
+  }
+  assert.fail('expected a ConfigError');
+}
+
+test('defaults with only the required variables', () => {
+  const c = load(GOOD);
+  assert.equal(c.wechat.appId, GOOD.WECHAT_APP_ID);
+  assert.equal(c.wechat.apiBase, 'https://api.weixin.qq.com');
+  assert.equal(c.wechat.tokenMode, 'stable');
+  assert.equal(c.wechat.messageMode, 'plain');
+  assert.equal(c.wechat.refreshMarginSeconds, 300);
+  assert.equal(c.tokenStore, 'file');
+  assert.equal(c.dataDir, path.resolve('/srv/app', 'data'));
+  assert.equal(c.server.host, '0.0.0.0');
+  assert.equal(c.server.port, 3000);
+  assert.equal(c.server.webhookPath, '/wechat');
+  assert.equal(c.webhook.timestampWindowSeconds, 300);
+  assert.equal(c.webhook.bodyLimitBytes, 65536);
+  assert.equal(c.webhook.replyDeadlineMs, 4500);
+  assert.equal(c.webhook.dedupeStore, 'memory');
+  assert.equal(c.log.level, 'info');
+  assert.equal(c.env, 'development');
+  assert.ok(Object.isFrozen(c) && Object.isFrozen(c.wechat) && Object.isFrozen(c.server));
+});
+
+test('every variable accepts a good value', () => {
+  const c = load({
+    ...GOOD,
+    NODE_ENV: 'production',
+    WECHAT_ENCODING_AES_KEY: 'a'.repeat(43),
+    WECHAT_ENCODING_AES_KEY_PREVIOUS: 'b'.repeat(43),
+    WECHAT_MESSAGE_MODE: 'safe',
+    WECHAT_API_BASE: 'http://127.0.0.1:4000/',
+    WECHAT_TOKEN_MODE: 'classic',
+    TOKEN_REFRESH_MARGIN: '600',
+    WECHAT_TOKEN_SOURCE: 'https://tokens.internal/internal/access-token',
+    WECHAT_TOKEN_SOURCE_SECRET: 's'.repeat(32),
+    MONGODB_URI: 'mongodb://user:pw@db:27017/wechat',
+    TOKEN_STORE: 'mongo',
+    DATA_DIR: '/var/lib/wmp',
+    HOST: '127.0.0.1',
+    PORT: '8080',
+    WEBHOOK_PATH: '/wx/callback',
+    WEBHOOK_TIMESTAMP_WINDOW: '0',
+    WEBHOOK_BODY_LIMIT: '131072',
+    WEBHOOK_REPLY_DEADLINE_MS: '4000',
+    DEDUPE_STORE: 'mongo',
+    DEDUPE_TTL_SECONDS: '120',
+    WECHAT_HANDLERS: './handlers.js',
+    TOKEN_SERVICE_SECRET: 't'.repeat(24),
+    LOG_LEVEL: 'debug',
+  });
+  assert.equal(c.env, 'production');
+  assert.equal(c.wechat.encodingAESKey, 'a'.repeat(43));
+  assert.equal(c.wechat.previousEncodingAESKey, 'b'.repeat(43));
+  assert.equal(c.wechat.messageMode, 'safe');
+  assert.equal(c.wechat.apiBase, 'http://127.0.0.1:4000');
+  assert.equal(c.wechat.tokenMode, 'classic');
+  assert.equal(c.wechat.refreshMarginSeconds, 600);
+  assert.equal(c.wechat.tokenSource, 'https://tokens.internal/internal/access-token');
+  assert.equal(c.mongo.uri, 'mongodb://user:pw@db:27017/wechat');
+  assert.equal(c.tokenStore, 'mongo');
+  assert.equal(c.dataDir, '/var/lib/wmp');
+  assert.equal(c.server.port, 8080);
+  assert.equal(c.server.webhookPath, '/wx/callback');
+  assert.equal(c.webhook.timestampWindowSeconds, 0);
+  assert.equal(c.webhook.bodyLimitBytes, 131072);
+  assert.equal(c.webhook.replyDeadlineMs, 4000);
+  assert.equal(c.webhook.dedupeStore, 'mongo');
+  assert.equal(c.webhook.dedupeTtlSeconds, 120);
+  assert.equal(c.handlersModule, path.resolve('/srv/app', 'handlers.js'));
+  assert.equal(c.tokenService.secret, 't'.repeat(24));
+  assert.equal(c.log.level, 'debug');
+});
+
+test('an AES key defaults the message mode to compatible; MONGODB_URI defaults stores to mongo', () => {
+  const c = load({ ...GOOD, WECHAT_ENCODING_AES_KEY: 'a'.repeat(43), MONGODB_URI: 'mongodb://localhost/x' });
+  assert.equal(c.wechat.messageMode, 'compatible');
+  assert.equal(c.tokenStore, 'mongo');
+  assert.equal(c.webhook.dedupeStore, 'mongo');
+});
+
+test('every bad variable is reported at once, by name', () => {
+  const bad: Record<string, string> = {
+    NODE_ENV: 'staging',
+    WECHAT_APP_ID: 'abc',
+    WECHAT_APP_SECRET: 'has spaces in it!',
+    WECHAT_TOKEN: 'x',
+    WECHAT_ENCODING_AES_KEY: 'tooshort',
+    WECHAT_ENCODING_AES_KEY_PREVIOUS: 'alsoshort',
+    WECHAT_MESSAGE_MODE: 'secret',
+    WECHAT_API_BASE: 'ftp://example.com',
+    WECHAT_TOKEN_MODE: 'fast',
+    TOKEN_REFRESH_MARGIN: '-5',
+    WECHAT_TOKEN_SOURCE: 'not a url',
+    WECHAT_TOKEN_SOURCE_SECRET: 'short',
+    MONGODB_URI: 'postgres://x',
+    TOKEN_STORE: 'redis',
+    HOST: 'bad host!',
+    PORT: '70000',
+    WEBHOOK_PATH: 'wechat',
+    WEBHOOK_TIMESTAMP_WINDOW: 'soon',
+    WEBHOOK_BODY_LIMIT: '10',
+    WEBHOOK_REPLY_DEADLINE_MS: '9000',
+    DEDUPE_STORE: 'redis',
+    DEDUPE_TTL_SECONDS: '1',
+    TOKEN_SERVICE_SECRET: 'short',
+    LOG_LEVEL: 'loud',
+  };
+  const problems = problemsOf(bad);
+  for (const name of Object.keys(bad)) assert.ok(problems.has(name), `${name} should be reported`);
+});
+
+test('missing required variables and dependent settings are reported', () => {
+  const problems = problemsOf({ TOKEN_STORE: 'mongo', WECHAT_MESSAGE_MODE: 'safe', DEDUPE_STORE: 'mongo', WECHAT_ENCODING_AES_KEY_PREVIOUS: 'b'.repeat(43), WECHAT_TOKEN_SOURCE: 'http://x/y' });
+  for (const name of ['WECHAT_APP_ID', 'WECHAT_APP_SECRET', 'WECHAT_TOKEN', 'TOKEN_STORE', 'WECHAT_MESSAGE_MODE', 'DEDUPE_STORE', 'WECHAT_ENCODING_AES_KEY_PREVIOUS', 'WECHAT_TOKEN_SOURCE_SECRET']) {
+    assert.ok(problems.has(name), `${name} should be reported`);
+  }
+  assert.match(problems.get('WECHAT_APP_SECRET') ?? '', /required/);
+});
+
+test('error messages never echo secret values', () => {
+  const secretish = { WECHAT_APP_ID: 'wx1234567890abcdef', WECHAT_APP_SECRET: 'S3cr3t-with-dash-!!', WECHAT_TOKEN: 'tok en', WECHAT_ENCODING_AES_KEY: 'K'.repeat(42), TOKEN_SERVICE_SECRET: 'sh0rt' };
+  try {
+    load(secretish);
+    assert.fail('expected a ConfigError');
+  } catch (err) {
+    assert.ok(err instanceof ConfigError);
+    for (const v of ['S3cr3t-with-dash-!!', 'tok en', 'K'.repeat(42), 'sh0rt']) assert.ok(!err.message.includes(v), `message leaks ${v}`);
+  }
+});
+
+test('.env is read, and the process environment wins over it', () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'wmp-cfg-'));
+  writeFileSync(path.join(dir, '.env'), `WECHAT_APP_ID=${GOOD.WECHAT_APP_ID}\nWECHAT_APP_SECRET=${GOOD.WECHAT_APP_SECRET}\nWECHAT_TOKEN=fromfile\nPORT=4000\n`);
+  const c = loadConfig({ cwd: dir, env: { PORT: '5000' } });
+  assert.equal(c.wechat.token, 'fromfile');
+  assert.equal(c.server.port, 5000);
+});
+
+test('redactConfig hides every secret', () => {
+  const c = load({ ...GOOD, WECHAT_ENCODING_AES_KEY: 'a'.repeat(43), MONGODB_URI: 'mongodb://u:pw@h/db', TOKEN_SERVICE_SECRET: 't'.repeat(24) });
+  const text = JSON.stringify(redactConfig(c));
+  for (const v of [GOOD.WECHAT_APP_SECRET, GOOD.WECHAT_TOKEN, 'a'.repeat(43), 'pw@h', 't'.repeat(24)]) assert.ok(!text.includes(v), `leaks ${v}`);
+  assert.match(text, /"appId":"wx1234567890abcdef"/);
+});
+
+test('.env.example documents every variable', () => {
+  const example = readFileSync(new URL('../.env.example', import.meta.url), 'utf8');
+  for (const name of CONFIG_VARIABLES) assert.match(example, new RegExp(`^#?\\s*${name}=`, 'm'), `${name} missing from .env.example`);
+});
