@@ -3,6 +3,7 @@
  * {@link createLogger}, a pino logger that redacts secrets wherever they appear in a log object.
  */
 import { pino } from 'pino';
+import pretty from 'pino-pretty';
 
 /** The logging surface modules depend on. A pino logger satisfies it; so does {@link noopLogger}. */
 export interface Logger {
@@ -50,6 +51,8 @@ export interface CreateLoggerOptions {
   destination?: NodeJS.WritableStream;
   /** Fixed fields on every line. */
   base?: Record<string, unknown>;
+  /** Human-readable, colourised lines (pino-pretty) instead of JSON; for a terminal in development. @default false */
+  pretty?: boolean;
 }
 
 /** A pino logger with secret redaction. */
@@ -60,6 +63,10 @@ export function createLogger(options: CreateLoggerOptions = {}): pino.Logger {
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
     timestamp: pino.stdTimeFunctions.isoTime,
   };
+  if (options.pretty) {
+    // Redaction happens in pino before the line reaches pino-pretty, so pretty output is redacted too.
+    return pino(opts, pretty({ colorize: true, sync: true, destination: options.destination ?? process.stdout }));
+  }
   return options.destination ? pino(opts, options.destination as pino.DestinationStream) : pino(opts);
 }
 

@@ -1,0 +1,43 @@
+/**
+ * Liveness and readiness. `/healthz` answers while the process runs; `/readyz` answers 200 only
+ * when every readiness check passes, else 503 with each failing check's reason.
+ */
+import type Router from 'koa-router';
+
+/** One readiness check: resolves to `undefined` when ready, or a reason. */
+export type ReadinessCheck = () => Promise<string | undefined> | string | undefined;
+
+/** Default bound on one readiness check. */
+export const READINESS_CHECK_TIMEOUT_MS = 2000;
+
+/** Mount `/healthz` and `/readyz`. */
+export function mountHealth(router: Router, checks: Record<string, ReadinessCheck>): void {
+  router.get('/healthz', (ctx) => {
+    ctx.set('Cache-Control', 'no-store');
+    ctx.body = { status: 'ok' };
+  });
+  router.get('/readyz', async (ctx) => {
+    const results = await Promise.all(
+      Object.entries(checks).map(async ([name, check]) => {
+        let timer: NodeJS.Timeout | undefined;
+        try {
+          const reason = await Promise.race([
+            Promise.resolve().then(check),
+            new Promise<string>((resolve) => {
+              timer = setTimeout(() => resolve(`check timed out after ${READINESS_CHECK_TIMEOUT_MS} ms`), READINESS_CHECK_TIMEOUT_MS);
+            }),
+          ]);
+          return [name, reason] as const;
+        } catch (err) {
+          return [name, `check failed: ${(err as Error).message}`] as const;
+        } finally {
+          clearTimeout(timer);
+        }
+      }),
+    );
+    const failing = Object.fromEntries(results.filter(([, r]) => r !== undefined));
+    ctx.set('Cache-Control', 'no-store');
+    ctx.status = Object.keys(failing).length === 0 ? 200 : 503;
+    ctx.body = ctx.status === 200 ? { status: 'ready', checks: Object.keys(checks) } : { status: 'not ready', reasons: failing };
+  });
+}
