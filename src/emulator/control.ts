@@ -1,0 +1,87 @@
+/**
+ * The control API for tests and benchmarks, under `/__emulator/`. It answers loopback clients only
+ * (403 otherwise): anyone able to move the clock or inject faults controls every client's view of
+ * WeChat. Bad bodies answer 400 with a reason.
+ *
+ * - `GET  /__emulator/stats`      per-appid call counters ({@link EmulatorStats})
+ * - `GET  /__emulator/clock`      `{"now": ms, "advancedSeconds": s}`
+ * - `POST /__emulator/clock`      `{"advanceSeconds": N}` moves emulated time forward
+ * - `GET  /__emulator/faults`     pending faults
+ * - `POST /__emulator/faults`     schedules a {@link FaultSpec}
+ * - `POST /__emulator/reset`      forgets all state
+ * - `GET  /__emulator/messages`   messages accepted by custom/send
+ */
+import { isIP } from 'node:net';
+import { WechatMpError } from '../errors.js';
+import { parseFaultSpec } from './faults.js';
+import type { EmulatorRequest } from './request.js';
+import type { EmulatorState } from './state.js';
+
+/** Prefix of every control path. */
+export const CONTROL_PREFIX = '/__emulator/';
+
+/** An answer of the control API. */
+export interface ControlReply {
+  readonly status: number;
+  readonly body: unknown;
+}
+
+/** True for 127.0.0.0/8, ::1 and IPv4-mapped loopback (::ffff:127.x.y.z). */
+export function isLoopbackAddress(address: string | undefined): boolean {
+  if (!address) return false;
+  const a = address.toLowerCase().replace(/^::ffff:/, '');
+  if (isIP(a) === 4) return a.startsWith('127.');
+  return a === '::1' || a === '0:0:0:0:0:0:0:1';
+}
+
+const failure = (status: number, message: string): ControlReply => ({ status, body: { error: 'WMP_ERR_EMULATOR', message } });
+
+function jsonBody(req: EmulatorRequest): unknown {
+  try {
+    return JSON.parse(req.body.toString('utf8'));
+  } catch {
+    throw new WechatMpError('WMP_ERR_EMULATOR', 'body must be JSON');
+  }
+}
+
+/** Answer one control request. */
+export function handleControl(req: EmulatorRequest, state: EmulatorState): ControlReply {
+  if (!isLoopbackAddress(req.remoteAddress)) return failure(403, 'the control API answers loopback clients only');
+  const name = req.path.slice(CONTROL_PREFIX.length);
+  const route = `${req.method} ${name}`;
+  try {
+    switch (route) {
+      case 'GET stats':
+        return { status: 200, body: state.counters.snapshot() };
+      case 'GET clock':
+        return { status: 200, body: { now: state.clock.now(), advancedSeconds: state.clock.advancedSeconds() } };
+      case 'POST clock': {
+        const b = jsonBody(req);
+        const keys = typeof b === 'object' && b !== null && !Array.isArray(b) ? Object.keys(b) : [];
+        if (keys.length !== 1 || keys[0] !== 'advanceSeconds') {
+          throw new WechatMpError('WMP_ERR_EMULATOR', 'body must be {"advanceSeconds": N}');
+        }
+        state.clock.advance((b as { advanceSeconds: number }).advanceSeconds);
+        return { status: 200, body: { now: state.clock.now(), advancedSeconds: state.clock.advancedSeconds() } };
+      }
+      case 'GET faults':
+        return { status: 200, body: state.faults.list() };
+      case 'POST faults': {
+        const spec = parseFaultSpec(jsonBody(req));
+        state.faults.add(spec);
+        return { status: 200, body: { ok: true, fault: spec, pending: state.faults.list().length } };
+      }
+      case 'POST reset':
+        state.reset();
+        return { status: 200, body: { ok: true } };
+      case 'GET messages':
+        return { status: 200, body: state.messages };
+      default:
+        if (['stats', 'clock', 'faults', 'reset', 'messages'].includes(name)) return failure(405, `${req.method} is not allowed on ${req.path}`);
+        return failure(404, `no control endpoint ${req.path}`);
+    }
+  } catch (err) {
+    if (err instanceof WechatMpError) return failure(400, err.message);
+    throw err;
+  }
+}

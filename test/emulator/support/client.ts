@@ -1,0 +1,71 @@
+/**
+ * A small HTTP client for the emulator tests: real requests through an undici Agent owned by the
+ * test file (closed in its after-hook).
+ */
+import { Agent, request } from 'undici';
+import { SANDBOX_APP } from '../../../src/emulator/index.js';
+
+export interface Answer {
+  status: number;
+  contentType: string;
+  text: string;
+  /** The parsed body, or undefined when it is not JSON. */
+  json: Record<string, unknown> | undefined;
+}
+
+export interface Client {
+  get(url: string): Promise<Answer>;
+  post(url: string, body: unknown, contentType?: string): Promise<Answer>;
+  /** GET /cgi-bin/token with sandbox credentials (or `appId`/`secret`). */
+  token(base: string, appId?: string, secret?: string): Promise<Answer>;
+  /** POST /cgi-bin/stable_token for the sandbox (or `appId`/`secret`). */
+  stable(base: string, forceRefresh?: boolean, appId?: string, secret?: string): Promise<Answer>;
+  close(): Promise<void>;
+}
+
+export function makeClient(): Client {
+  const agent = new Agent({ keepAliveTimeout: 1000 });
+  const send = async (url: string, method: 'GET' | 'POST', body?: string, contentType?: string): Promise<Answer> => {
+    const res = await request(url, {
+      method,
+      dispatcher: agent,
+      ...(body === undefined ? {} : { body, headers: { 'content-type': contentType ?? 'application/json' } }),
+    });
+    const text = await res.body.text();
+    let json: Record<string, unknown> | undefined;
+    try {
+      json = JSON.parse(text) as Record<string, unknown>;
+    } catch {
+      json = undefined;
+    }
+    return { status: res.statusCode, contentType: String(res.headers['content-type'] ?? ''), text, json };
+  };
+  return {
+    get: (url) => send(url, 'GET'),
+    post: (url, body, contentType) => send(url, 'POST', typeof body === 'string' ? body : JSON.stringify(body), contentType),
+    token: (base, appId = SANDBOX_APP.appId, secret = SANDBOX_APP.secret) =>
+      send(`${base}/cgi-bin/token?grant_type=client_credential&appid=${encodeURIComponent(appId)}&secret=${encodeURIComponent(secret)}`, 'GET'),
+    stable: (base, forceRefresh = false, appId = SANDBOX_APP.appId, secret = SANDBOX_APP.secret) =>
+      send(
+        `${base}/cgi-bin/stable_token`,
+        'POST',
+        JSON.stringify({ grant_type: 'client_credential', appid: appId, secret, force_refresh: forceRefresh }),
+      ),
+    close: () => agent.close(),
+  };
+}
+
+/** A fixed base clock: Beijing noon on 2024-05-10, so a day boundary is 12 h away. */
+export const FIXED_NOW = Date.UTC(2024, 4, 10, 4, 0, 0);
+
+/** The errcode of an answer (0 when absent). */
+export function errcodeOf(a: Answer): number {
+  return typeof a.json?.errcode === 'number' ? a.json.errcode : 0;
+}
+
+/** The access_token of an answer; throws when absent (so a test fails loudly). */
+export function tokenOf(a: Answer): string {
+  const t = a.json?.access_token;
+  if (typeof t !== 'string') throw new Error(`no access_token in ${a.text}`);
+  return t;
+}
