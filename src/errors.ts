@@ -25,6 +25,8 @@ export const ERROR_CODES = {
   WMP_ERR_XML: 'A webhook body is not well-formed XML or lacks a required field.',
   WMP_ERR_BODY_TOO_LARGE: 'A webhook body exceeds the configured size limit.',
   WMP_ERR_REPLY: 'A handler returned a reply that cannot be built (for example too many news articles).',
+  WMP_ERR_WEBHOOK_REQUEST: 'A webhook request used a method other than GET or POST, lacked a required query value, or was unencrypted in safe mode.',
+  WMP_ERR_DEDUPE_STORE: 'The webhook dedupe store failed or timed out; the webhook fell back to in-process dedupe.',
   WMP_ERR_EMULATOR: 'The local WeChat emulator was given a bad control request or option.',
   WMP_ERR_SIMULATOR: 'The webhook simulator received an invalid or unverifiable reply.',
 } as const;

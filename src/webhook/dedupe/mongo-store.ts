@@ -1,0 +1,153 @@
+/**
+ * MongoDB dedupe store, shared by every instance of the service.
+ *
+ * One document per delivery with the key as `_id` (so uniqueness needs no extra index):
+ * `{ _id, state: 'pending' | 'done', body, leaseUntil, expiresAt }`. Claiming is an insert; a duplicate
+ * key error means someone holds it. Expiry does not rely on TTL indexes (FerretDB has none, and
+ * MongoDB's TTL monitor runs only once a minute): reads ignore documents past `expiresAt`, stale ones
+ * are taken over with a compare-and-set, and an occasional `deleteMany` removes old documents.
+ *
+ * Uses the driver collection behind the mongoose connection, not a mongoose model, so commands are
+ * never buffered while disconnected: a down database fails fast and the webhook falls back.
+ */
+import type mongoose from 'mongoose';
+import { InvalidOptionError, WechatMpError } from '../../errors.js';
+import type { DedupeRecord, DedupeStore } from './store.js';
+
+/** Default collection name. */
+export const DEFAULT_DEDUPE_COLLECTION = 'webhook_dedupe';
+/** Default interval between sweeps of expired documents. */
+export const DEFAULT_DEDUPE_SWEEP_INTERVAL_MS = 60_000;
+
+/** Options of {@link MongoDedupeStore}. */
+export interface MongoDedupeStoreOptions {
+  /** @default 'webhook_dedupe' */
+  collectionName?: string;
+  /** Least time between two `deleteMany` sweeps of expired documents. @default 60000 */
+  sweepIntervalMs?: number;
+}
+
+interface DedupeDoc {
+  _id: string;
+  state: 'pending' | 'done';
+  body: string;
+  leaseUntil: Date;
+  expiresAt: Date;
+}
+
+const PENDING: DedupeRecord = Object.freeze({ state: 'pending' });
+const DUPLICATE_KEY = 11000;
+
+function isDuplicateKey(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === DUPLICATE_KEY;
+}
+
+function storeError(message: string, cause?: unknown): WechatMpError {
+  return new WechatMpError('WMP_ERR_DEDUPE_STORE', message, cause === undefined ? undefined : { cause });
+}
+
+/** Dedupe store in a MongoDB collection, shared across instances. */
+export class MongoDedupeStore implements DedupeStore {
+  readonly #connection: mongoose.Connection;
+  readonly #collectionName: string;
+  readonly #sweepIntervalMs: number;
+  #lastSweep = 0;
+  #indexed = false;
+
+  constructor(connection: mongoose.Connection, options: MongoDedupeStoreOptions = {}) {
+    if (connection === null || typeof connection !== 'object' || typeof connection.readyState !== 'number') {
+      throw new InvalidOptionError('connection', 'a mongoose Connection');
+    }
+    const name = options.collectionName ?? DEFAULT_DEDUPE_COLLECTION;
+    if (typeof name !== 'string' || !/^[A-Za-z0-9_.-]{1,100}$/.test(name)) throw new InvalidOptionError('collectionName', 'a collection name');
+    const sweep = options.sweepIntervalMs ?? DEFAULT_DEDUPE_SWEEP_INTERVAL_MS;
+    if (!Number.isInteger(sweep) || sweep < 0) throw new InvalidOptionError('sweepIntervalMs', 'a non-negative integer');
+    this.#connection = connection;
+    this.#collectionName = name;
+    this.#sweepIntervalMs = sweep;
+  }
+
+  #collection(): mongoose.mongo.Collection<DedupeDoc> {
+    const db = this.#connection.readyState === 1 ? this.#connection.db : undefined;
+    if (db === undefined) throw storeError('MongoDB connection is not open');
+    const collection = db.collection<DedupeDoc>(this.#collectionName);
+    if (!this.#indexed) {
+      this.#indexed = true;
+      // A plain (non-TTL) index so sweeps do not scan the collection.
+      collection.createIndex({ expiresAt: 1 }).catch(() => {
+        this.#indexed = false;
+      });
+    }
+    return collection;
+  }
+
+  async claim(key: string, now: number, leaseMs: number, ttlMs: number): Promise<DedupeRecord | null> {
+    const collection = this.#collection();
+    this.#maybeSweep(collection, now);
+    const fresh: DedupeDoc = { _id: key, state: 'pending', body: '', leaseUntil: new Date(now + leaseMs), expiresAt: new Date(now + ttlMs) };
+    // Bounded: an insert, a read, and one compare-and-set; a lost race reads the winner's record.
+    for (let attempt = 0; attempt < 2; attempt++) {
+      try {
+        await collection.insertOne(fresh);
+        return null;
+      } catch (err) {
+        if (!isDuplicateKey(err)) throw storeError('dedupe claim failed', err);
+      }
+      const doc = await collection.findOne({ _id: key });
+      if (doc === null) continue; // swept in between: insert again
+      const live = toRecord(doc, now);
+      if (live !== null) return live;
+      const { _id, ...replacement } = fresh;
+      const taken = await collection.updateOne(
+        { _id, state: doc.state, leaseUntil: doc.leaseUntil, expiresAt: doc.expiresAt },
+        { $set: replacement },
+      );
+      if (taken.modifiedCount === 1) return null;
+      const winner = await collection.findOne({ _id: key });
+      return (winner && toRecord(winner, now)) ?? PENDING;
+    }
+    return PENDING;
+  }
+
+  async complete(key: string, body: string, now: number, ttlMs: number): Promise<void> {
+    try {
+      await this.#collection().updateOne(
+        { _id: key },
+        { $set: { state: 'done', body, leaseUntil: new Date(now), expiresAt: new Date(now + ttlMs) } },
+        { upsert: true },
+      );
+    } catch (err) {
+      throw err instanceof WechatMpError ? err : storeError('dedupe complete failed', err);
+    }
+  }
+
+  async get(key: string, now: number): Promise<DedupeRecord | null> {
+    try {
+      const doc = await this.#collection().findOne({ _id: key, expiresAt: { $gt: new Date(now) } });
+      return doc === null ? null : toRecord(doc, now);
+    } catch (err) {
+      throw err instanceof WechatMpError ? err : storeError('dedupe read failed', err);
+    }
+  }
+
+  /** Delete every expired document now (also run occasionally by `claim`). Returns how many. */
+  async sweep(now: number): Promise<number> {
+    const res = await this.#collection().deleteMany({ expiresAt: { $lte: new Date(now) } });
+    return res.deletedCount;
+  }
+
+  #maybeSweep(collection: mongoose.mongo.Collection<DedupeDoc>, now: number): void {
+    if (now - this.#lastSweep < this.#sweepIntervalMs) return;
+    this.#lastSweep = now;
+    collection.deleteMany({ expiresAt: { $lte: new Date(now) } }).catch(() => {
+      // best effort: reads already ignore expired documents
+    });
+  }
+}
+
+function toRecord(doc: DedupeDoc, now: number): DedupeRecord | null {
+  const t = now;
+  if (doc.expiresAt.getTime() <= t) return null;
+  if (doc.state === 'done') return { state: 'done', body: doc.body };
+  return doc.leaseUntil.getTime() > t ? PENDING : null;
+}
