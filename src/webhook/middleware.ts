@@ -69,6 +69,11 @@ function errorFields(err: unknown): { name: string; message: string; code?: stri
  * It answers every request itself (it does not call `next`).
  * @throws {InvalidOptionError} for bad options (at construction, not per request).
  */
+export function webhook(options: WebhookOptions, handlers: HandlerMap): Koa.Middleware;
+/** The webhook with handlers from a {@link HandlerRegistry}. */
+export function webhook(options: WebhookOptions, handlers: HandlerRegistry): Koa.Middleware;
+// Overloads rather than a union parameter: with a union, `{ fallback: (m) => ... }` would be typed
+// against HandlerRegistry's `fallback` method too and lose its contextual type.
 export function webhook(options: WebhookOptions, handlers: HandlerMap | HandlerRegistry): Koa.Middleware {
   const o = resolveWebhookOptions(options);
   const registry = handlers instanceof HandlerRegistry ? handlers : HandlerRegistry.from(handlers);
@@ -328,8 +333,9 @@ class WebhookEndpoint {
   }
 }
 
-function messageIds(m: WechatMessage): { msgType: string; msgId?: string; event?: string } {
-  return { msgType: m.MsgType, msgId: messageId(m), event: isEvent(m) ? m.Event : undefined };
+/** Log fields naming a message (`wechatEvent`, since `event` names the log line). */
+function messageIds(m: WechatMessage): { msgType: string; msgId?: string; wechatEvent?: string } {
+  return { msgType: m.MsgType, msgId: messageId(m), wechatEvent: isEvent(m) ? m.Event : undefined };
 }
 
 const REPLY_TYPES: Record<string, true> = { text: true, image: true, voice: true, video: true, music: true, news: true, transfer_customer_service: true };

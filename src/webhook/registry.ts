@@ -50,6 +50,7 @@ export class HandlerRegistry {
     const registry = new HandlerRegistry();
     for (const [type, handler] of Object.entries(map)) {
       if (handler === undefined) continue;
+      if (typeof handler !== 'function') throw new InvalidOptionError(`handlers.${type}`, 'a function');
       if (type === 'fallback') registry.fallback(handler);
       else registry.on(type, handler);
     }

@@ -26,13 +26,21 @@ const PARSER_OPTIONS = {
 // `<!` is only allowed to open CDATA sections and comments.
 const MARKUP_DECLARATION_RE = /<!(?!\[CDATA\[|--)/;
 
-let parser = new xml2js.Parser(PARSER_OPTIONS);
+/** xml2js keeps its sax parser here; its `position` tells where the root element ended. */
+type WithSax = xml2js.Parser & { saxParser?: { position?: number } };
+
+let parser = new xml2js.Parser(PARSER_OPTIONS) as WithSax;
+let sax: WithSax['saxParser'];
 let result: unknown;
 let failure: unknown;
+let rootEnd = -1;
+// Called synchronously when the root element closes (or on the first error).
 const onParsed = (err: unknown, value: unknown): void => {
   failure = err;
   result = value;
+  rootEnd = sax?.position ?? -1;
 };
+const TRAILING_SPACE_RE = /^\s*$/;
 
 function malformed(reason: string, cause?: unknown): WebhookRequestError {
   return new WebhookRequestError(400, 'WMP_ERR_XML', reason, cause === undefined ? undefined : { cause });
@@ -48,6 +56,8 @@ export function parseXml(text: string): XmlRecord {
   }
   result = undefined;
   failure = null;
+  rootEnd = -1;
+  sax = parser.saxParser;
   try {
     parser.parseString(text, onParsed);
   } catch (err) {
@@ -58,11 +68,16 @@ export function parseXml(text: string): XmlRecord {
   result = undefined;
   failure = null;
   if (err) {
-    parser = new xml2js.Parser(PARSER_OPTIONS);
+    parser = new xml2js.Parser(PARSER_OPTIONS) as WithSax;
     throw malformed('malformed XML', err);
   }
+  // xml2js stops at the first root and sax accepts a second one in strict mode: refuse trailing content.
+  if (value !== null && value !== undefined && (rootEnd < 0 || (rootEnd < text.length && !TRAILING_SPACE_RE.test(text.slice(rootEnd))))) {
+    parser = new xml2js.Parser(PARSER_OPTIONS) as WithSax;
+    throw malformed('content after the root element');
+  }
   if (value === null || typeof value !== 'object' || !('xml' in value)) {
-    if (value === undefined) parser = new xml2js.Parser(PARSER_OPTIONS);
+    if (value === undefined) parser = new xml2js.Parser(PARSER_OPTIONS) as WithSax;
     throw malformed(value === null || value === undefined ? 'empty body' : 'root element must be <xml>');
   }
   const root = (value as { xml: unknown }).xml;

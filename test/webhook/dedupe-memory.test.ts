@@ -1,0 +1,99 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import request from 'supertest';
+import { MemoryDedupeStore } from '../../src/webhook/dedupe/memory-store.js';
+import { dedupeKey } from '../../src/webhook/dedupe/store.js';
+import { toMessage } from '../../src/webhook/parse.js';
+import { parseXml } from '../../src/webhook/xml.js';
+import { reply } from '../../src/webhook/replies.js';
+import { dedupeStoreSuite } from './support/dedupe-suite.js';
+import { WechatCipher } from '../../src/webhook/crypto.js';
+import { AES_KEY, APP_ID, PATH, encryptedRequest, replyEncrypt, eventXml, makeApp, signedQuery, textXml, xmlMessage } from './support/fixtures.js';
+
+dedupeStoreSuite('MemoryDedupeStore', () => new MemoryDedupeStore());
+
+test('MemoryDedupeStore stays within maxEntries, dropping the oldest', () => {
+  const store = new MemoryDedupeStore({ maxEntries: 3 });
+  for (let i = 0; i < 10; i++) {
+    store.claim(`k${i}`, 1000, 5000, 60_000);
+    store.complete(`k${i}`, `b${i}`, 1000, 60_000);
+    assert.ok(store.size <= 3, `size ${store.size}`);
+  }
+  assert.equal(store.get('k0', 1001), null);
+  assert.deepEqual(store.get('k9', 1001), { state: 'done', body: 'b9' });
+  assert.throws(() => new MemoryDedupeStore({ maxEntries: 0 }), /maxEntries/);
+});
+
+test('MemoryDedupeStore sweeps expired entries as it writes', () => {
+  const store = new MemoryDedupeStore();
+  for (let i = 0; i < 4; i++) store.claim(`old${i}`, 0, 10, 100);
+  assert.equal(store.size, 4);
+  store.claim('new', 1000, 10, 100);
+  assert.equal(store.size, 1);
+});
+
+test('dedupe keys: MsgId for messages, sender+CreateTime+Event+EventKey for events', () => {
+  const k = (xml: string) => dedupeKey(toMessage(parseXml(xml)));
+  assert.equal(k(textXml('a', '1')), k(textXml('different text, same MsgId', '1')));
+  assert.notEqual(k(textXml('a', '1')), k(textXml('a', '2')));
+  assert.notEqual(k(xmlMessage('text', '<Content>a</Content><MsgId>1</MsgId>', { from: 'userA' })), k(xmlMessage('text', '<Content>a</Content><MsgId>1</MsgId>', { from: 'userB' })));
+  const click = (key: string, time = 100) => xmlMessage('event', `<Event>CLICK</Event><EventKey>${key}</EventKey>`, { createTime: time });
+  assert.equal(k(click('A')), k(click('A')));
+  assert.notEqual(k(click('A')), k(click('B')), 'EventKey is part of the key');
+  assert.notEqual(k(click('A', 100)), k(click('A', 101)), 'CreateTime is part of the key');
+  assert.notEqual(k(eventXml('subscribe')), k(eventXml('unsubscribe')), 'Event is part of the key');
+});
+
+test('3 concurrent deliveries of one MsgId: the handler runs once, all get the same reply', async () => {
+  let runs = 0;
+  const app = makeApp({}, {
+    text: async (m) => {
+      runs++;
+      await new Promise((r) => setTimeout(r, 100));
+      return reply.text(`handled ${m.Content} #${runs}`);
+    },
+  });
+  const xml = textXml('once', '900001');
+  const res = await Promise.all([1, 2, 3].map(() => request(app.callback()).post(`${PATH}?${signedQuery()}`).send(xml)));
+  assert.equal(runs, 1);
+  assert.ok(res.every((r) => r.status === 200));
+  assert.equal(parseXml(res[0]!.text).Content, 'handled once #1');
+  assert.equal(new Set(res.map((r) => r.text)).size, 1, 'identical replies');
+});
+
+test('3 sequential deliveries of one MsgId: the handler runs once, all get the same reply', async () => {
+  let runs = 0;
+  const outcomes: string[] = [];
+  const app = makeApp({ observer: { onRequest: (e) => outcomes.push(e.outcome) } }, { text: (m) => `${m.Content} #${++runs}` });
+  const xml = textXml('seq', '900002');
+  const bodies: string[] = [];
+  for (let i = 0; i < 3; i++) bodies.push((await request(app.callback()).post(`${PATH}?${signedQuery()}`).send(xml)).text);
+  assert.equal(runs, 1);
+  assert.equal(new Set(bodies).size, 1);
+  assert.equal(parseXml(bodies[0]!).Content, 'seq #1');
+  assert.deepEqual(outcomes, ['reply', 'duplicate', 'duplicate']);
+});
+
+test('re-deliveries of an event and of a success answer are deduplicated too', async () => {
+  let runs = 0;
+  const app = makeApp({}, { 'event:CLICK': () => void runs++ });
+  const xml = eventXml('CLICK', '<EventKey>K</EventKey>');
+  for (let i = 0; i < 3; i++) assert.equal((await request(app.callback()).post(`${PATH}?${signedQuery()}`).send(xml)).text, 'success');
+  assert.equal(runs, 1);
+});
+
+test('in safe mode re-deliveries get the same reply, encrypted afresh', async () => {
+  let runs = 0;
+  const app = makeApp({ encodingAESKey: AES_KEY, mode: 'safe' }, { text: () => `r${++runs}` });
+  const xml = textXml('x', '900003');
+  const replies = [];
+  for (let i = 0; i < 3; i++) {
+    const { query, body } = encryptedRequest(xml);
+    replies.push((await request(app.callback()).post(`${PATH}?${query}`).send(body)).text);
+  }
+  assert.equal(runs, 1);
+  assert.equal(new Set(replies).size, 3, 'each reply has its own nonce and ciphertext');
+  const inner = replies.map((r) => new WechatCipher(AES_KEY, APP_ID).decrypt(replyEncrypt(r).encrypt).message);
+  assert.equal(new Set(inner).size, 1, 'the same reply inside');
+  assert.equal(parseXml(inner[0]!).Content, 'r1');
+});
