@@ -11,3 +11,24 @@ export { computeSignature, verifySignature, safeEqual } from './webhook/signatur
 export { WechatCipher, decodeAESKey, type DecryptedMessage } from './webhook/crypto.js';
 export { createApp, type AppDeps } from './server/app.js';
 export { listen, type RunningServer } from './server/http.js';
+export {
+  startEmulator,
+  SANDBOX_APP,
+  type Emulator,
+  type EmulatorApp,
+  type StartEmulatorOptions,
+  type EmulatorStats,
+  type FaultSpec,
+  type SentMessage,
+} from './emulator/index.js';
+export {
+  simulate,
+  buildMessageXml,
+  validateReply,
+  SimulationError,
+  type SimMessageSpec,
+  type SimulateOptions,
+  type SimulationResult,
+  type ParsedReply,
+  type ReplyContext,
+} from './simulator/index.js';

@@ -1,0 +1,192 @@
+/**
+ * The CLI's words -> a message spec, and the environment -> simulate options. Pure functions, so
+ * the CLI's behaviour is testable without spawning it.
+ */
+import { InvalidOptionError } from '../errors.js';
+import { SANDBOX_APP } from '../emulator/constants.js';
+import type { SimulatorMode } from './delivery.js';
+import type { SimMessageSpec } from './message-spec.js';
+import type { SimulateOptions } from './simulate.js';
+
+/** Usage text of `npm run simulate`. */
+export const SIMULATE_USAGE = `usage: npm run simulate -- [options] <message>
+messages:
+  text <words...>                 image | voice [recognition] | video | shortvideo
+  location [lat lng [label]]      link [url]
+  event subscribe [qrscene_<scene>]   event unsubscribe
+  event CLICK <key>               event VIEW <url>
+  event SCAN [scene]              event LOCATION [lat lng [precision]]
+  event scancode_push|scancode_waitmsg [key [result]]
+  event pic_sysphoto|pic_photo_or_album|pic_weixin [key [md5...]]
+  event location_select [key]     event TEMPLATESENDJOBFINISH [status]
+  event MASSSENDJOBFINISH         event <OtherEvent> [key]
+options:
+  --url <url>        webhook URL (default http://127.0.0.1:$PORT$WEBHOOK_PATH, i.e. :3000/wechat)
+  --mode <mode>      plain | compatible | safe (default WECHAT_MESSAGE_MODE, else compatible with an AES key, else plain)
+  --sandbox          use the sandbox account (token, AppID, EncodingAESKey, account id) instead of the environment
+  --openid <id>      the user's OpenID        --account <gh_id>   the account id (ToUserName)
+  --timeout <ms>     per attempt (default 5000)  --attempts <n>   deliveries at most (default 3)
+  --env-file <path>  read this file instead of ./.env   --json   print the result as JSON
+environment (or .env): WECHAT_TOKEN, WECHAT_APP_ID, WECHAT_ENCODING_AES_KEY, WECHAT_MESSAGE_MODE, PORT, WEBHOOK_PATH`;
+
+const usage = (reason: string): never => {
+  throw new InvalidOptionError('message', reason);
+};
+
+function num(v: string | undefined, name: string): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isFinite(n)) usage(`${name} must be a number`);
+  return n;
+}
+
+/**
+ * `['text', 'hello', 'world']` -> `{ type: 'text', content: 'hello world' }`, and so on.
+ * @throws {InvalidOptionError} with what is wrong.
+ */
+export function parseMessageArgs(words: readonly string[]): SimMessageSpec {
+  const [kind, ...rest] = words;
+  switch (kind) {
+    case undefined:
+      return usage('say what to send, e.g. text "hello"');
+    case 'text':
+      if (rest.length === 0) usage('text needs its content, e.g. text "hello"');
+      return { type: 'text', content: rest.join(' ') };
+    case 'image':
+      return { type: 'image' };
+    case 'voice':
+      return rest.length ? { type: 'voice', recognition: rest.join(' ') } : { type: 'voice' };
+    case 'video':
+    case 'shortvideo':
+      return { type: kind };
+    case 'location': {
+      const [lat, lng, ...label] = rest;
+      return {
+        type: 'location',
+        ...(lat !== undefined ? { latitude: num(lat, 'lat') as number } : {}),
+        ...(lng !== undefined ? { longitude: num(lng, 'lng') as number } : {}),
+        ...(label.length ? { label: label.join(' ') } : {}),
+      };
+    }
+    case 'link':
+      return rest[0] ? { type: 'link', url: rest[0] } : { type: 'link' };
+    case 'event':
+      return parseEventArgs(rest);
+    default:
+      return usage(`unknown message "${kind}"`);
+  }
+}
+
+function parseEventArgs(words: readonly string[]): SimMessageSpec {
+  const [event, a, b, ...more] = words;
+  if (!event) return usage('event needs a name, e.g. event subscribe');
+  switch (event) {
+    case 'subscribe':
+      return a ? { type: 'event', event, eventKey: a.startsWith('qrscene_') ? a : `qrscene_${a}` } : { type: 'event', event };
+    case 'unsubscribe':
+      return { type: 'event', event };
+    case 'CLICK':
+      if (!a) usage('event CLICK needs the menu key, e.g. event CLICK V1001_TODAY_MUSIC');
+      return { type: 'event', event, eventKey: a as string };
+    case 'VIEW':
+      if (!a) usage('event VIEW needs the URL, e.g. event VIEW https://www.qq.com/');
+      return { type: 'event', event, eventKey: a as string };
+    case 'SCAN':
+      return a ? { type: 'event', event, eventKey: a } : { type: 'event', event };
+    case 'LOCATION':
+      return {
+        type: 'event',
+        event,
+        ...(a !== undefined ? { latitude: num(a, 'lat') as number } : {}),
+        ...(b !== undefined ? { longitude: num(b, 'lng') as number } : {}),
+        ...(more[0] !== undefined ? { precision: num(more[0], 'precision') as number } : {}),
+      };
+    case 'scancode_push':
+    case 'scancode_waitmsg':
+      return { type: 'event', event, ...(a ? { eventKey: a } : {}), ...(b ? { scanResult: b } : {}) };
+    case 'pic_sysphoto':
+    case 'pic_photo_or_album':
+    case 'pic_weixin':
+      return { type: 'event', event, ...(a ? { eventKey: a } : {}), ...(b ? { picMd5Sums: [b, ...more] } : {}) };
+    case 'TEMPLATESENDJOBFINISH':
+      return { type: 'event', event, ...(a ? { status: [a, b, ...more].filter(Boolean).join(' ') } : {}) };
+    default:
+      return { type: 'event', event, ...(a ? { eventKey: a } : {}) };
+  }
+}
+
+/** CLI flags that shape the options. */
+export interface SimulateFlags {
+  url?: string;
+  mode?: string;
+  sandbox?: boolean;
+  openid?: string;
+  account?: string;
+  timeout?: string;
+  attempts?: string;
+}
+
+/** Default webhook port and path when neither --url nor PORT/WEBHOOK_PATH say otherwise. */
+export const DEFAULT_SIM_PORT = 3000;
+export const DEFAULT_SIM_PATH = '/wechat';
+
+/**
+ * Simulate options from flags and an environment (process.env over the parsed .env file). Only the
+ * variables the simulator needs are read; the full service configuration is not required.
+ * @throws {InvalidOptionError} naming the missing variable or bad flag.
+ */
+export function resolveSimulateOptions(flags: SimulateFlags, env: Readonly<Record<string, string | undefined>>): SimulateOptions {
+  const pick = (name: string): string | undefined => {
+    const v = env[name];
+    return v === undefined || v.trim() === '' ? undefined : v.trim();
+  };
+  let url = flags.url;
+  if (url === undefined) {
+    const port = pick('PORT') ?? String(DEFAULT_SIM_PORT);
+    if (!/^\d+$/.test(port) || Number(port) === 0) throw new InvalidOptionError('--url', `a URL (PORT is "${port}", pass --url)`);
+    url = `http://127.0.0.1:${port}${pick('WEBHOOK_PATH') ?? DEFAULT_SIM_PATH}`;
+  }
+  const modeText = flags.mode ?? pick('WECHAT_MESSAGE_MODE');
+  if (modeText !== undefined && !['plain', 'compatible', 'safe'].includes(modeText)) {
+    throw new InvalidOptionError(flags.mode !== undefined ? '--mode' : 'WECHAT_MESSAGE_MODE', 'plain, compatible or safe');
+  }
+  const mode = modeText as SimulatorMode | undefined;
+  const ints = (name: string, v: string | undefined): number | undefined => {
+    if (v === undefined) return undefined;
+    if (!/^\d+$/.test(v)) throw new InvalidOptionError(name, 'a positive integer');
+    return Number(v);
+  };
+  const timeoutMs = ints('--timeout', flags.timeout);
+  const attempts = ints('--attempts', flags.attempts);
+  const common = {
+    url,
+    ...(mode ? { mode } : {}),
+    ...(flags.openid ? { openId: flags.openid } : {}),
+    ...(timeoutMs !== undefined ? { timeoutMs } : {}),
+    ...(attempts !== undefined ? { attempts } : {}),
+  };
+  if (flags.sandbox) {
+    return {
+      ...common,
+      token: SANDBOX_APP.token,
+      appId: SANDBOX_APP.appId,
+      encodingAESKey: SANDBOX_APP.encodingAESKey,
+      accountId: flags.account ?? SANDBOX_APP.accountId,
+    };
+  }
+  const token = pick('WECHAT_TOKEN');
+  if (!token) throw new InvalidOptionError('WECHAT_TOKEN', 'the webhook Token in the environment or .env (or pass --sandbox)');
+  const aesKey = pick('WECHAT_ENCODING_AES_KEY');
+  const appId = pick('WECHAT_APP_ID');
+  const effective = mode ?? (aesKey ? 'compatible' : 'plain');
+  if (effective !== 'plain' && !aesKey) throw new InvalidOptionError('WECHAT_ENCODING_AES_KEY', `an EncodingAESKey for ${effective} mode`);
+  if (effective !== 'plain' && !appId) throw new InvalidOptionError('WECHAT_APP_ID', `the AppID for ${effective} mode`);
+  return {
+    ...common,
+    token,
+    // The AppID only matters to encryption; plain mode runs without one.
+    appId: appId ?? 'wx-unset',
+    ...(aesKey ? { encodingAESKey: aesKey } : {}),
+    ...(flags.account ? { accountId: flags.account } : {}),
+  };
+}
