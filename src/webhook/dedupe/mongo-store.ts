@@ -5,11 +5,12 @@
  * `{ _id, state: 'pending' | 'done', body, leaseUntil, expiresAt }`. Claiming is an insert; a duplicate
  * key error means someone holds it. Expiry does not rely on TTL indexes (FerretDB has none, and
  * MongoDB's TTL monitor runs only once a minute): reads ignore documents past `expiresAt`, stale ones
- * are taken over with a compare-and-set, and an occasional `deleteMany` removes old documents.
+ * are taken over through a unique marker insert, and an occasional `deleteMany` removes old documents.
  *
  * Uses the driver collection behind the mongoose connection, not a mongoose model, so commands are
  * never buffered while disconnected: a down database fails fast and the webhook falls back.
  */
+import { randomUUID } from 'node:crypto';
 import type mongoose from 'mongoose';
 import { InvalidOptionError, WechatMpError } from '../../errors.js';
 import type { DedupeRecord, DedupeStore } from './store.js';
@@ -31,15 +32,30 @@ interface DedupeDoc {
   _id: string;
   state: 'pending' | 'done';
   body: string;
+  /** Random id of the claim that wrote this document (takeovers name the claim they replace). */
+  claimId: string;
   leaseUntil: Date;
   expiresAt: Date;
 }
 
+/** Age past expiry at which the background sweep deletes a document. */
+const SWEEP_GRACE_MS = 60_000;
 const PENDING: DedupeRecord = Object.freeze({ state: 'pending' });
 const DUPLICATE_KEY = 11000;
 
 function isDuplicateKey(err: unknown): boolean {
   return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === DUPLICATE_KEY;
+}
+
+/** Insert `doc`; false when its `_id` exists (the one atomic primitive every MongoDB-wire server has). */
+async function insertUnique(collection: mongoose.mongo.Collection<DedupeDoc>, doc: DedupeDoc): Promise<boolean> {
+  try {
+    await collection.insertOne(doc);
+    return true;
+  } catch (err) {
+    if (isDuplicateKey(err)) return false;
+    throw err;
+  }
 }
 
 function storeError(message: string, cause?: unknown): WechatMpError {
@@ -82,38 +98,38 @@ export class MongoDedupeStore implements DedupeStore {
   }
 
   async claim(key: string, now: number, leaseMs: number, ttlMs: number): Promise<DedupeRecord | null> {
-    const collection = this.#collection();
-    this.#maybeSweep(collection, now);
-    const fresh: DedupeDoc = { _id: key, state: 'pending', body: '', leaseUntil: new Date(now + leaseMs), expiresAt: new Date(now + ttlMs) };
-    // Bounded: an insert, a read, and one compare-and-set; a lost race reads the winner's record.
-    for (let attempt = 0; attempt < 2; attempt++) {
-      try {
-        await collection.insertOne(fresh);
+    try {
+      const collection = this.#collection();
+      this.#maybeSweep(collection, now);
+      const claimId = randomUUID();
+      const fresh: DedupeDoc = { _id: key, state: 'pending', body: '', claimId, leaseUntil: new Date(now + leaseMs), expiresAt: new Date(now + ttlMs) };
+      // Bounded: at most two rounds of insert / read / takeover.
+      for (let attempt = 0; attempt < 2; attempt++) {
+        if (await insertUnique(collection, fresh)) return null;
+        const doc = await collection.findOne({ _id: key });
+        if (doc === null) continue; // swept in between: insert again
+        const live = toRecord(doc, now);
+        if (live !== null) return live;
+        // Stale (expired, or pending past the lease of a dead owner). Taking over claim X means
+        // inserting the marker `key + NUL + X`: only one inserter can win, on MongoDB and on
+        // FerretDB alike (whose conditional updates are not atomic, so a compare-and-set would not do).
+        const marker: DedupeDoc = { _id: `${key}\u0000${doc.claimId}`, state: 'done', body: '', claimId, leaseUntil: new Date(now), expiresAt: fresh.expiresAt };
+        if (!(await insertUnique(collection, marker))) return PENDING;
+        const { _id, ...replacement } = fresh;
+        await collection.updateOne({ _id }, { $set: replacement }, { upsert: true });
         return null;
-      } catch (err) {
-        if (!isDuplicateKey(err)) throw storeError('dedupe claim failed', err);
       }
-      const doc = await collection.findOne({ _id: key });
-      if (doc === null) continue; // swept in between: insert again
-      const live = toRecord(doc, now);
-      if (live !== null) return live;
-      const { _id, ...replacement } = fresh;
-      const taken = await collection.updateOne(
-        { _id, state: doc.state, leaseUntil: doc.leaseUntil, expiresAt: doc.expiresAt },
-        { $set: replacement },
-      );
-      if (taken.modifiedCount === 1) return null;
-      const winner = await collection.findOne({ _id: key });
-      return (winner && toRecord(winner, now)) ?? PENDING;
+      return PENDING;
+    } catch (err) {
+      throw err instanceof WechatMpError ? err : storeError('dedupe claim failed', err);
     }
-    return PENDING;
   }
 
   async complete(key: string, body: string, now: number, ttlMs: number): Promise<void> {
     try {
       await this.#collection().updateOne(
         { _id: key },
-        { $set: { state: 'done', body, leaseUntil: new Date(now), expiresAt: new Date(now + ttlMs) } },
+        { $set: { state: 'done', body, leaseUntil: new Date(now), expiresAt: new Date(now + ttlMs) }, $setOnInsert: { claimId: randomUUID() } },
         { upsert: true },
       );
     } catch (err) {
@@ -139,7 +155,9 @@ export class MongoDedupeStore implements DedupeStore {
   #maybeSweep(collection: mongoose.mongo.Collection<DedupeDoc>, now: number): void {
     if (now - this.#lastSweep < this.#sweepIntervalMs) return;
     this.#lastSweep = now;
-    collection.deleteMany({ expiresAt: { $lte: new Date(now) } }).catch(() => {
+    // Only documents expired for a while: FerretDB's deleteMany is a query then a delete, so a
+    // document taken over at this very moment could otherwise be removed with its new claim.
+    collection.deleteMany({ expiresAt: { $lte: new Date(now - SWEEP_GRACE_MS) } }).catch(() => {
       // best effort: reads already ignore expired documents
     });
   }
