@@ -51,4 +51,4 @@ export { toCustomMessage, type CustomMessage } from './custom-message.js';
 export { exampleHandlers, EXAMPLE_WELCOME_TEXT } from './examples.js';
 export { WebhookRequestError } from './request-error.js';
 export { computeSignature, verifySignature, safeEqual } from './signature.js';
-export { WechatCipher, decodeAESKey, PKCS7_BLOCK_SIZE, type DecryptedMessage } from './crypto.js';
+export { WechatCipher, decodeAESKey, decodeCiphertext, PKCS7_BLOCK_SIZE, type DecryptedMessage } from './crypto.js';

@@ -17,14 +17,15 @@ import type { WechatCipher } from './crypto.js';
 import { computeSignature } from './signature.js';
 import { resolveWebhookOptions, type ResolvedWebhookOptions, type WebhookOptions, type WebhookOutcome } from './options.js';
 import { WebhookRequestError, statusOf } from './request-error.js';
-import { verifyQuery, verifyMsgSignature, openEncrypted, type Query } from './verify.js';
+import { verifyQuery, verifyMsgSignature, openEncrypted } from './verify.js';
+import { parseWebhookQuery } from './query.js';
 import { readBody } from './body.js';
 import { parseXml } from './xml.js';
 import { toMessage } from './parse.js';
 import { isEvent, messageId, type WechatMessage } from './messages.js';
-import { renderReply, renderEncryptedReply, type Reply } from './replies.js';
+import { renderReplyXml, renderEncryptedReply, type Reply } from './replies.js';
 import { HandlerRegistry, type HandlerMap, type HandlerResult } from './registry.js';
-import { dedupeKey, type DedupeStore } from './dedupe/store.js';
+import { dedupeKey, type DedupeRecord, type DedupeStore } from './dedupe/store.js';
 import { MemoryDedupeStore } from './dedupe/memory-store.js';
 import { FallbackDedupeStore } from './dedupe/fallback-store.js';
 import { DEADLINE_PASSED, withDeadline } from './deadline.js';
@@ -38,11 +39,16 @@ export interface WechatRequestState {
 
 /** The answer to one delivery: plaintext reply XML ('' = `success`) and how it came about. */
 interface Answer {
-  body: string;
-  outcome: WebhookOutcome;
+  readonly body: string;
+  readonly outcome: WebhookOutcome;
 }
 
 const SUCCESS = 'success';
+const NO_HANDLER: Answer = Object.freeze({ body: '', outcome: 'success' });
+const NO_REPLY: Answer = NO_HANDLER;
+const HANDLER_ERROR: Answer = Object.freeze({ body: '', outcome: 'handler_error' });
+const DEADLINE: Answer = Object.freeze({ body: '', outcome: 'deadline' });
+const duplicateOf = (body: string): Answer => ({ body, outcome: 'duplicate' });
 const XML_TYPE = 'application/xml; charset=utf-8';
 const TEXT_TYPE = 'text/plain; charset=utf-8';
 // How long past the reply deadline a claim stays `pending` before another instance may take it over
@@ -122,27 +128,26 @@ class WebhookEndpoint {
   }
 
   #get(ctx: Koa.Context, started: number): void {
-    const q = ctx.query as Query;
+    const q = parseWebhookQuery(ctx.querystring);
     verifyQuery(q, this.#o.token, this.#o.now(), this.#o.timestampWindowSeconds);
-    const echostr = q.echostr;
-    if (typeof echostr !== 'string' || echostr.length === 0) throw new WebhookRequestError(400, 'WMP_ERR_WEBHOOK_REQUEST', 'missing echostr');
+    if (q.echostr === undefined) throw new WebhookRequestError(400, 'WMP_ERR_WEBHOOK_REQUEST', 'missing echostr');
     ctx.status = 200;
     ctx.set('Content-Type', TEXT_TYPE);
-    ctx.body = echostr;
+    ctx.body = q.echostr;
     this.#finished('echo', 200, undefined, started);
   }
 
   async #post(ctx: Koa.Context, started: number): Promise<void> {
     const o = this.#o;
-    const q = ctx.query as Query;
-    const { timestamp, nonce } = verifyQuery(q, o.token, o.now(), o.timestampWindowSeconds);
+    const q = parseWebhookQuery(ctx.querystring);
+    verifyQuery(q, o.token, o.now(), o.timestampWindowSeconds);
     const fields = parseXml(await readBody(ctx, o.bodyLimitBytes));
     let cipher: WechatCipher | undefined;
     let messageFields = fields;
     if (o.mode !== 'plain' && (fields.Encrypt !== undefined || q.encrypt_type === 'aes')) {
       const encrypt = fields.Encrypt;
       if (typeof encrypt !== 'string' || encrypt.length === 0) throw new WebhookRequestError(400, 'WMP_ERR_XML', 'missing Encrypt');
-      verifyMsgSignature(q, o.token, timestamp, nonce, encrypt);
+      verifyMsgSignature(q, o.token, q.timestamp, q.nonce, encrypt);
       const opened = openEncrypted(encrypt, o.ciphers);
       cipher = opened.cipher;
       messageFields = parseXml(opened.message);
@@ -152,7 +157,8 @@ class WebhookEndpoint {
     const message = toMessage(messageFields);
     const state: WechatRequestState = { msgType: message.MsgType, msgId: messageId(message), event: isEvent(message) ? message.Event : undefined };
     ctx.state.wechat = state;
-    const answer = await this.#deliver(ctx, message, started);
+    const delivered = this.#deliver(ctx, message, started);
+    const answer = delivered instanceof Promise ? await delivered : delivered;
     ctx.status = 200;
     if (answer.body === '') {
       ctx.set('Content-Type', TEXT_TYPE);
@@ -172,34 +178,65 @@ class WebhookEndpoint {
     return renderEncryptedReply(encrypt, computeSignature(this.#o.token, String(timestamp), nonce, encrypt), timestamp, nonce);
   }
 
-  /** Dedupe, then run the handler: the first delivery of a key runs it, re-deliveries share its answer. */
-  async #deliver(ctx: Koa.Context, message: WechatMessage, started: number): Promise<Answer> {
+  /**
+   * Dedupe, then run the handler: the first delivery of a key runs it, re-deliveries share its answer.
+   * With the in-process store and a synchronous handler everything happens in one tick, so nothing
+   * can interleave and no promise is made; whenever something is awaited, the key is registered in
+   * `#inflight` first, in the same tick as the claim, so a local re-delivery always finds it.
+   */
+  #deliver(ctx: Koa.Context, message: WechatMessage, started: number): Answer | Promise<Answer> {
     const key = dedupeKey(message);
     const running = this.#inflight.get(key);
     if (running !== undefined) {
-      this.#notify(() => this.#o.observer.onDedupeHit?.({ msgType: message.MsgType, state: 'inflight' }));
-      return { body: await running, outcome: 'duplicate' };
+      this.#dedupeHit(message, 'inflight');
+      return running.then(duplicateOf);
     }
-    let settle!: (body: string) => void;
-    // Registered before the first await, so a concurrent local re-delivery always finds it.
-    this.#inflight.set(key, new Promise<string>((resolve) => (settle = resolve)));
-    let body = '';
-    try {
-      const o = this.#o;
-      const held = await this.#store.claim(key, o.now(), this.#leaseMs, o.dedupeTtlMs);
-      if (held !== null) {
-        this.#notify(() => o.observer.onDedupeHit?.({ msgType: message.MsgType, state: held.state }));
-        body = held.state === 'done' ? held.body : await this.#waitForOther(key, started);
-        return { body, outcome: 'duplicate' };
-      }
-      const answer = await this.#answer(ctx, message, started);
-      body = answer.body;
-      await this.#store.complete(key, body, o.now(), o.dedupeTtlMs);
-      return answer;
-    } finally {
-      settle(body);
-      this.#inflight.delete(key);
+    const o = this.#o;
+    const held = this.#store.claim(key, o.now(), this.#leaseMs, o.dedupeTtlMs);
+    if (held instanceof Promise) return this.#track(key, held.then((h) => (h === null ? this.#answerAndStore(ctx, message, started, key) : this.#fromRecord(h, key, message, started))));
+    if (held !== null) {
+      const answer = this.#fromRecord(held, key, message, started);
+      return answer instanceof Promise ? this.#track(key, answer) : answer;
     }
+    const answer = this.#answerAndStore(ctx, message, started, key);
+    return answer instanceof Promise ? this.#track(key, answer) : answer;
+  }
+
+  /** Run the handler for a claimed key and store its answer. */
+  #answerAndStore(ctx: Koa.Context, message: WechatMessage, started: number, key: string): Answer | Promise<Answer> {
+    const answer = this.#answer(ctx, message, started);
+    if (answer instanceof Promise) {
+      return answer.then(async (a) => {
+        await this.#store.complete(key, a.body, this.#o.now(), this.#o.dedupeTtlMs);
+        return a;
+      });
+    }
+    const stored = this.#store.complete(key, answer.body, this.#o.now(), this.#o.dedupeTtlMs);
+    return stored instanceof Promise ? stored.then(() => answer) : answer;
+  }
+
+  /** The answer to a re-delivery the store already knows: the stored body, or wait for its owner. */
+  #fromRecord(record: DedupeRecord, key: string, message: WechatMessage, started: number): Answer | Promise<Answer> {
+    this.#dedupeHit(message, record.state);
+    if (record.state === 'done') return { body: record.body, outcome: 'duplicate' };
+    return this.#waitForOther(key, started).then(duplicateOf);
+  }
+
+  /** Register `work` as the in-flight answer of `key` until it settles. */
+  #track(key: string, work: Promise<Answer>): Promise<Answer> {
+    const body = work.then(
+      (a) => a.body,
+      () => '',
+    );
+    this.#inflight.set(key, body);
+    return work.finally(() => {
+      if (this.#inflight.get(key) === body) this.#inflight.delete(key);
+    });
+  }
+
+  #dedupeHit(message: WechatMessage, state: 'inflight' | 'done' | 'pending'): void {
+    const onDedupeHit = this.#o.observer.onDedupeHit;
+    if (onDedupeHit !== undefined) this.#notify(() => onDedupeHit({ msgType: message.MsgType, state }));
   }
 
   /** Poll a delivery another instance holds, until it is done or our own deadline passes ('' then). */
@@ -216,47 +253,51 @@ class WebhookEndpoint {
     return '';
   }
 
-  /** Run the handler within the deadline and render its reply. */
-  async #answer(ctx: Koa.Context, message: WechatMessage, started: number): Promise<Answer> {
+  /** Run the handler (synchronously when it is synchronous) and render its reply. */
+  #answer(ctx: Koa.Context, message: WechatMessage, started: number): Answer | Promise<Answer> {
     const handler = this.#registry.resolve(message);
-    if (handler === undefined) return { body: '', outcome: 'success' };
+    if (handler === undefined) return NO_HANDLER;
     const t0 = performance.now();
-    let result: HandlerResult;
+    let out: HandlerResult | PromiseLike<HandlerResult>;
     try {
-      const out = handler(message, ctx);
-      if (isThenable(out)) {
-        const work = Promise.resolve(out);
-        const settled = await withDeadline(work, this.#o.replyDeadlineMs - (performance.now() - started));
-        if (settled === DEADLINE_PASSED) {
-          this.#lateDelivery(work, message, t0);
-          return { body: '', outcome: 'deadline' };
-        }
-        result = settled;
-      } else {
-        result = out;
-      }
+      out = handler(message, ctx);
     } catch (err) {
       this.#handlerFailed(err, message, t0);
-      return { body: '', outcome: 'handler_error' };
+      return HANDLER_ERROR;
     }
-    try {
-      const r = toReply(result);
-      const body = r === undefined ? '' : renderReply(r, this.#target(message));
-      this.#handlerDone(message, t0, true);
-      return { body, outcome: body === '' ? 'success' : 'reply' };
-    } catch (err) {
-      this.#handlerFailed(err, message, t0);
-      return { body: '', outcome: 'handler_error' };
-    }
+    return isThenable(out) ? this.#answerAsync(Promise.resolve(out), message, started, t0) : this.#render(out, message, t0);
   }
 
-  #target(message: WechatMessage): { toUser: string; fromUser: string; createTime: number; newsLimit: number } {
-    return {
-      toUser: message.FromUserName,
-      fromUser: message.ToUserName,
-      createTime: Math.floor(this.#o.now() / 1000),
-      newsLimit: isEvent(message) ? this.#o.newsLimitEvent : this.#o.newsLimitMessage,
-    };
+  async #answerAsync(work: Promise<HandlerResult>, message: WechatMessage, started: number, t0: number): Promise<Answer> {
+    let settled: HandlerResult | typeof DEADLINE_PASSED;
+    try {
+      settled = await withDeadline(work, this.#o.replyDeadlineMs - (performance.now() - started));
+    } catch (err) {
+      this.#handlerFailed(err, message, t0);
+      return HANDLER_ERROR;
+    }
+    if (settled === DEADLINE_PASSED) {
+      this.#lateDelivery(work, message, t0);
+      return DEADLINE;
+    }
+    return this.#render(settled, message, t0);
+  }
+
+  #render(result: HandlerResult, message: WechatMessage, t0: number): Answer {
+    try {
+      const r = toReply(result);
+      if (r === undefined) {
+        this.#handlerDone(message, t0, true);
+        return NO_REPLY;
+      }
+      const o = this.#o;
+      const body = renderReplyXml(r, message.FromUserName, message.ToUserName, Math.floor(o.now() / 1000), isEvent(message) ? o.newsLimitEvent : o.newsLimitMessage);
+      this.#handlerDone(message, t0, true);
+      return { body, outcome: 'reply' };
+    } catch (err) {
+      this.#handlerFailed(err, message, t0);
+      return HANDLER_ERROR;
+    }
   }
 
   /** The deadline passed: `success` was sent; deliver the handler's eventual reply through `sender`. */

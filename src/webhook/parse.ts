@@ -77,62 +77,99 @@ function picList(info: Fields): Array<{ PicMd5Sum: string }> {
 export function toMessage(f: Fields): WechatMessage {
   const createTime = str(f, 'CreateTime').trim();
   if (!CREATE_TIME_RE.test(createTime)) throw missing('CreateTime');
-  const base = { ToUserName: id(f, 'ToUserName'), FromUserName: id(f, 'FromUserName'), CreateTime: Number(createTime), raw: f };
+  const ToUserName = id(f, 'ToUserName');
+  const FromUserName = id(f, 'FromUserName');
+  const CreateTime = Number(createTime);
   const msgType = id(f, 'MsgType');
-  if (msgType === 'event') return toEvent(f, base);
-  const MsgId = msgType in MESSAGE_TYPES ? id(f, 'MsgId') : optStr(f, 'MsgId');
+  if (msgType === 'event') return toEvent(f, ToUserName, FromUserName, CreateTime);
+  // Literal objects with every field present (undefined when absent): one shape per type, no spreads.
   switch (msgType) {
     case 'text':
-      return { ...base, ...article(f), kind: 'text', MsgType: 'text', MsgId: MsgId as string, Content: str(f, 'Content') };
+      return { kind: 'text', MsgType: 'text', ToUserName, FromUserName, CreateTime, MsgId: id(f, 'MsgId'), MsgDataId: optStr(f, 'MsgDataId'), Idx: optNum(f, 'Idx'), Content: str(f, 'Content'), raw: f };
     case 'image':
-      return { ...base, ...article(f), kind: 'image', MsgType: 'image', MsgId: MsgId as string, PicUrl: str(f, 'PicUrl'), MediaId: id(f, 'MediaId') };
+      return {
+        kind: 'image',
+        MsgType: 'image',
+        ToUserName,
+        FromUserName,
+        CreateTime,
+        MsgId: id(f, 'MsgId'),
+        MsgDataId: optStr(f, 'MsgDataId'),
+        Idx: optNum(f, 'Idx'),
+        PicUrl: str(f, 'PicUrl'),
+        MediaId: id(f, 'MediaId'),
+        raw: f,
+      };
     case 'voice':
       return {
-        ...base,
-        ...article(f),
         kind: 'voice',
         MsgType: 'voice',
-        MsgId: MsgId as string,
+        ToUserName,
+        FromUserName,
+        CreateTime,
+        MsgId: id(f, 'MsgId'),
+        MsgDataId: optStr(f, 'MsgDataId'),
+        Idx: optNum(f, 'Idx'),
         MediaId: id(f, 'MediaId'),
         Format: str(f, 'Format'),
         Recognition: optStr(f, 'Recognition'),
         MediaId16K: optStr(f, 'MediaId16K'),
+        raw: f,
       };
     case 'video':
-      return { ...base, ...article(f), kind: 'video', MsgType: 'video', MsgId: MsgId as string, MediaId: id(f, 'MediaId'), ThumbMediaId: str(f, 'ThumbMediaId') };
-    case 'shortvideo':
-      return { ...base, ...article(f), kind: 'shortvideo', MsgType: 'shortvideo', MsgId: MsgId as string, MediaId: id(f, 'MediaId'), ThumbMediaId: str(f, 'ThumbMediaId') };
+    case 'shortvideo': {
+      const m = {
+        ToUserName,
+        FromUserName,
+        CreateTime,
+        MsgId: id(f, 'MsgId'),
+        MsgDataId: optStr(f, 'MsgDataId'),
+        Idx: optNum(f, 'Idx'),
+        MediaId: id(f, 'MediaId'),
+        ThumbMediaId: str(f, 'ThumbMediaId'),
+        raw: f,
+      };
+      return msgType === 'video' ? { kind: 'video', MsgType: 'video', ...m } : { kind: 'shortvideo', MsgType: 'shortvideo', ...m };
+    }
     case 'location':
       return {
-        ...base,
-        ...article(f),
         kind: 'location',
         MsgType: 'location',
-        MsgId: MsgId as string,
+        ToUserName,
+        FromUserName,
+        CreateTime,
+        MsgId: id(f, 'MsgId'),
+        MsgDataId: optStr(f, 'MsgDataId'),
+        Idx: optNum(f, 'Idx'),
         Location_X: num(f, 'Location_X'),
         Location_Y: num(f, 'Location_Y'),
         Scale: num(f, 'Scale'),
         Label: str(f, 'Label'),
+        raw: f,
       };
     case 'link':
-      return { ...base, ...article(f), kind: 'link', MsgType: 'link', MsgId: MsgId as string, Title: str(f, 'Title'), Description: str(f, 'Description'), Url: str(f, 'Url') };
+      return {
+        kind: 'link',
+        MsgType: 'link',
+        ToUserName,
+        FromUserName,
+        CreateTime,
+        MsgId: id(f, 'MsgId'),
+        MsgDataId: optStr(f, 'MsgDataId'),
+        Idx: optNum(f, 'Idx'),
+        Title: str(f, 'Title'),
+        Description: str(f, 'Description'),
+        Url: str(f, 'Url'),
+        raw: f,
+      };
     default:
-      return { ...base, kind: 'unknown', MsgType: msgType, MsgId };
+      return { kind: 'unknown', MsgType: msgType, ToUserName, FromUserName, CreateTime, MsgId: optStr(f, 'MsgId'), raw: f };
   }
 }
 
-const MESSAGE_TYPES: Record<string, true> = { text: true, image: true, voice: true, video: true, shortvideo: true, location: true, link: true };
-
-function article(f: Fields): { MsgDataId?: string; Idx?: number } {
-  if (f.MsgDataId === undefined && f.Idx === undefined) return {};
-  return { MsgDataId: optStr(f, 'MsgDataId'), Idx: optNum(f, 'Idx') };
-}
-
-type Base = { ToUserName: string; FromUserName: string; CreateTime: number; raw: Fields };
-
-function toEvent(f: Fields, base: Base): WechatMessage {
+function toEvent(f: Fields, ToUserName: string, FromUserName: string, CreateTime: number): WechatMessage {
   const event = id(f, 'Event');
-  const head = { ...base, kind: 'event', MsgType: 'event' } as const;
+  const head = { kind: 'event', MsgType: 'event', ToUserName, FromUserName, CreateTime, raw: f } as const;
   switch (event) {
     case 'subscribe':
       return { ...head, Event: event, EventKey: optStr(f, 'EventKey') || undefined, Ticket: optStr(f, 'Ticket') };
@@ -143,7 +180,7 @@ function toEvent(f: Fields, base: Base): WechatMessage {
     case 'LOCATION':
       return { ...head, Event: event, Latitude: num(f, 'Latitude'), Longitude: num(f, 'Longitude'), Precision: num(f, 'Precision') };
     case 'CLICK':
-      return { ...head, Event: event, EventKey: str(f, 'EventKey') };
+      return { kind: 'event', MsgType: 'event', ToUserName, FromUserName, CreateTime, Event: event, EventKey: str(f, 'EventKey'), raw: f };
     case 'VIEW':
       return { ...head, Event: event, EventKey: str(f, 'EventKey'), MenuId: optStr(f, 'MenuId') };
     case 'scancode_push':
@@ -187,7 +224,7 @@ function toEvent(f: Fields, base: Base): WechatMessage {
       };
     default: {
       const key = f.EventKey;
-      return { ...base, kind: 'unknown_event', MsgType: 'event', Event: event, EventKey: typeof key === 'string' ? key : undefined };
+      return { kind: 'unknown_event', MsgType: 'event', ToUserName, FromUserName, CreateTime, Event: event, EventKey: typeof key === 'string' ? key : undefined, raw: f };
     }
   }
 }

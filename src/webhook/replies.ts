@@ -150,9 +150,14 @@ export interface ReplyTarget {
  * @throws {WechatMpError} `WMP_ERR_REPLY` for a reply that breaks WeChat's rules (e.g. too many articles).
  */
 export function renderReply(r: Reply, target: ReplyTarget): string {
+  return renderReplyXml(r, target.toUser, target.fromUser, target.createTime, target.newsLimit ?? MAX_NEWS_ARTICLES);
+}
+
+/** {@link renderReply} with positional arguments (the webhook's hot path: no target object). */
+export function renderReplyXml(r: Reply, toUser: string, fromUser: string, createTime: number, newsLimit: number): string {
   const head =
-    `<xml><ToUserName><![CDATA[${cdata(target.toUser)}]]></ToUserName><FromUserName><![CDATA[${cdata(target.fromUser)}]]></FromUserName>` +
-    `<CreateTime>${Math.floor(target.createTime)}</CreateTime><MsgType><![CDATA[`;
+    `<xml><ToUserName><![CDATA[${cdata(toUser)}]]></ToUserName><FromUserName><![CDATA[${cdata(fromUser)}]]></FromUserName>` +
+    `<CreateTime>${Math.floor(createTime)}</CreateTime><MsgType><![CDATA[`;
   switch (r?.type) {
     case 'text':
       if (typeof r.content !== 'string') throw replyError('text content must be a string');
@@ -169,7 +174,7 @@ export function renderReply(r: Reply, target: ReplyTarget): string {
         `${el('HQMusicUrl', r.hqMusicUrl)}${el('ThumbMediaId', nonEmpty('thumbMediaId', r.thumbMediaId))}</Music></xml>`
       );
     case 'news': {
-      const limit = Math.min(target.newsLimit ?? MAX_NEWS_ARTICLES, MAX_NEWS_ARTICLES);
+      const limit = Math.min(newsLimit, MAX_NEWS_ARTICLES);
       const n = Array.isArray(r.articles) ? r.articles.length : 0;
       if (n === 0 || n > limit) throw replyError(`news reply has ${n} articles; 1 to ${limit} allowed here`);
       let items = '';

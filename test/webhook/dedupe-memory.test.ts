@@ -24,12 +24,15 @@ test('MemoryDedupeStore stays within maxEntries, dropping the oldest', () => {
   assert.throws(() => new MemoryDedupeStore({ maxEntries: 0 }), /maxEntries/);
 });
 
-test('MemoryDedupeStore sweeps expired entries as it writes', () => {
-  const store = new MemoryDedupeStore();
+test('MemoryDedupeStore: expired entries read as null and old generations are dropped whole', () => {
+  const store = new MemoryDedupeStore({ maxEntries: 8 });
   for (let i = 0; i < 4; i++) store.claim(`old${i}`, 0, 10, 100);
-  assert.equal(store.size, 4);
-  store.claim('new', 1000, 10, 100);
-  assert.equal(store.size, 1);
+  assert.equal(store.get('old0', 100), null, 'expired');
+  assert.equal(store.claim('old0', 100, 10, 100), null, 'expired entries can be claimed again');
+  for (let i = 0; i < 20; i++) store.claim(`new${i}`, 200, 10, 100);
+  assert.ok(store.size <= 8, `size ${store.size}`);
+  assert.equal(store.get('old1', 200), null);
+  assert.deepEqual(store.get('new19', 201), { state: 'pending' });
 });
 
 test('dedupe keys: MsgId for messages, sender+CreateTime+Event+EventKey for events', () => {

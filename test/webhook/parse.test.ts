@@ -15,7 +15,7 @@ const CASES: Array<{ name: string; xml: string; expected: Record<string, unknown
   {
     name: 'text',
     xml: xmlMessage('text', `  <Content><![CDATA[你好 <b>&amp;</b>]]></Content>\n  <MsgId>${BIG_MSG_ID}</MsgId>`),
-    expected: { kind: 'text', MsgType: 'text', Content: '你好 <b>&amp;</b>', MsgId: BIG_MSG_ID },
+    expected: { kind: 'text', MsgType: 'text', Content: '你好 <b>&amp;</b>', MsgId: BIG_MSG_ID, MsgDataId: undefined, Idx: undefined },
   },
   {
     name: 'text from an article (MsgDataId, Idx)',
@@ -25,7 +25,7 @@ const CASES: Array<{ name: string; xml: string; expected: Record<string, unknown
   {
     name: 'image',
     xml: xmlMessage('image', `  <PicUrl><![CDATA[http://mmbiz.qpic.cn/abc]]></PicUrl>\n  <MediaId><![CDATA[media_id_1]]></MediaId>\n  <MsgId>${BIG_MSG_ID}</MsgId>`),
-    expected: { kind: 'image', MsgType: 'image', PicUrl: 'http://mmbiz.qpic.cn/abc', MediaId: 'media_id_1', MsgId: BIG_MSG_ID },
+    expected: { kind: 'image', MsgType: 'image', PicUrl: 'http://mmbiz.qpic.cn/abc', MediaId: 'media_id_1', MsgId: BIG_MSG_ID, MsgDataId: undefined, Idx: undefined },
   },
   {
     name: 'voice with recognition',
@@ -33,22 +33,22 @@ const CASES: Array<{ name: string; xml: string; expected: Record<string, unknown
       'voice',
       `  <MediaId><![CDATA[media_id_2]]></MediaId>\n  <Format><![CDATA[amr]]></Format>\n  <Recognition><![CDATA[腾讯微信团队]]></Recognition>\n  <MediaId16K><![CDATA[media16k]]></MediaId16K>\n  <MsgId>${BIG_MSG_ID}</MsgId>`,
     ),
-    expected: { kind: 'voice', MsgType: 'voice', MediaId: 'media_id_2', Format: 'amr', Recognition: '腾讯微信团队', MediaId16K: 'media16k', MsgId: BIG_MSG_ID },
+    expected: { kind: 'voice', MsgType: 'voice', MediaId: 'media_id_2', Format: 'amr', Recognition: '腾讯微信团队', MediaId16K: 'media16k', MsgId: BIG_MSG_ID, MsgDataId: undefined, Idx: undefined },
   },
   {
     name: 'voice without recognition',
     xml: xmlMessage('voice', `  <MediaId><![CDATA[media_id_2]]></MediaId>\n  <Format><![CDATA[speex]]></Format>\n  <MsgId>${BIG_MSG_ID}</MsgId>`),
-    expected: { kind: 'voice', MsgType: 'voice', MediaId: 'media_id_2', Format: 'speex', Recognition: undefined, MediaId16K: undefined, MsgId: BIG_MSG_ID },
+    expected: { kind: 'voice', MsgType: 'voice', MediaId: 'media_id_2', Format: 'speex', Recognition: undefined, MediaId16K: undefined, MsgId: BIG_MSG_ID, MsgDataId: undefined, Idx: undefined },
   },
   {
     name: 'video',
     xml: xmlMessage('video', `  <MediaId><![CDATA[media_id_3]]></MediaId>\n  <ThumbMediaId><![CDATA[thumb_3]]></ThumbMediaId>\n  <MsgId>${BIG_MSG_ID}</MsgId>`),
-    expected: { kind: 'video', MsgType: 'video', MediaId: 'media_id_3', ThumbMediaId: 'thumb_3', MsgId: BIG_MSG_ID },
+    expected: { kind: 'video', MsgType: 'video', MediaId: 'media_id_3', ThumbMediaId: 'thumb_3', MsgId: BIG_MSG_ID, MsgDataId: undefined, Idx: undefined },
   },
   {
     name: 'shortvideo',
     xml: xmlMessage('shortvideo', `  <MediaId><![CDATA[media_id_4]]></MediaId>\n  <ThumbMediaId><![CDATA[thumb_4]]></ThumbMediaId>\n  <MsgId>${BIG_MSG_ID}</MsgId>`),
-    expected: { kind: 'shortvideo', MsgType: 'shortvideo', MediaId: 'media_id_4', ThumbMediaId: 'thumb_4', MsgId: BIG_MSG_ID },
+    expected: { kind: 'shortvideo', MsgType: 'shortvideo', MediaId: 'media_id_4', ThumbMediaId: 'thumb_4', MsgId: BIG_MSG_ID, MsgDataId: undefined, Idx: undefined },
   },
   {
     name: 'location',
@@ -56,7 +56,7 @@ const CASES: Array<{ name: string; xml: string; expected: Record<string, unknown
       'location',
       `  <Location_X>23.134521</Location_X>\n  <Location_Y>113.358803</Location_Y>\n  <Scale>20</Scale>\n  <Label><![CDATA[位置信息]]></Label>\n  <MsgId>${BIG_MSG_ID}</MsgId>`,
     ),
-    expected: { kind: 'location', MsgType: 'location', Location_X: 23.134521, Location_Y: 113.358803, Scale: 20, Label: '位置信息', MsgId: BIG_MSG_ID },
+    expected: { kind: 'location', MsgType: 'location', Location_X: 23.134521, Location_Y: 113.358803, Scale: 20, Label: '位置信息', MsgId: BIG_MSG_ID, MsgDataId: undefined, Idx: undefined },
   },
   {
     name: 'link',
@@ -64,7 +64,7 @@ const CASES: Array<{ name: string; xml: string; expected: Record<string, unknown
       'link',
       `  <Title><![CDATA[公众平台官网链接]]></Title>\n  <Description><![CDATA[公众平台官网链接]]></Description>\n  <Url><![CDATA[https://mp.weixin.qq.com]]></Url>\n  <MsgId>${BIG_MSG_ID}</MsgId>`,
     ),
-    expected: { kind: 'link', MsgType: 'link', Title: '公众平台官网链接', Description: '公众平台官网链接', Url: 'https://mp.weixin.qq.com', MsgId: BIG_MSG_ID },
+    expected: { kind: 'link', MsgType: 'link', Title: '公众平台官网链接', Description: '公众平台官网链接', Url: 'https://mp.weixin.qq.com', MsgId: BIG_MSG_ID, MsgDataId: undefined, Idx: undefined },
   },
   {
     name: 'unknown message type',

@@ -1,6 +1,11 @@
 /**
- * In-process dedupe store (the default): a Map bounded in size, with expiry checked on read and the
- * oldest entries swept on write. Answers synchronously, so the webhook's hot path awaits nothing real.
+ * In-process dedupe store (the default). Answers synchronously, so the webhook's hot path awaits
+ * nothing real.
+ *
+ * Two generations of Maps (the quick-lru scheme): writes go to `current`; when it holds half of
+ * `maxEntries` it becomes `previous` and the old `previous` is dropped whole. Every operation is O(1)
+ * and the size never exceeds `maxEntries`. (A single Map trimmed from its head is slower: deleted
+ * slots stay in V8's table and every walk from the head steps over them.) Expiry is checked on read.
  */
 import { InvalidOptionError } from '../../errors.js';
 import type { DedupeRecord, DedupeStore } from './store.js';
@@ -10,68 +15,68 @@ export const DEFAULT_DEDUPE_MAX_ENTRIES = 10_000;
 
 /** Options of {@link MemoryDedupeStore}. */
 export interface MemoryDedupeStoreOptions {
-  /** Most deliveries remembered; the oldest are dropped first. @default 10000 */
+  /**
+   * Most deliveries remembered. When traffic exceeds it within the TTL, the oldest half is forgotten
+   * early. @default 10000
+   */
   maxEntries?: number;
 }
 
 interface Entry {
-  state: 'pending' | 'done';
-  body: string;
-  leaseUntil: number;
-  expiresAt: number;
-  record: DedupeRecord;
+  /** `pending` until completed. */
+  readonly record: DedupeRecord;
+  /** Pending entries: when another claimer may take over (the owner is presumed dead). */
+  readonly leaseUntil: number;
+  readonly expiresAt: number;
 }
 
 const PENDING: DedupeRecord = Object.freeze({ state: 'pending' });
-// Expired entries swept per write; with a constant TTL the Map's insertion order is expiry order.
-const SWEEP_PER_WRITE = 4;
 
 /** Dedupe store in this process's memory. */
 export class MemoryDedupeStore implements DedupeStore {
-  readonly #entries = new Map<string, Entry>();
-  readonly #max: number;
+  #current = new Map<string, Entry>();
+  #previous = new Map<string, Entry>();
+  readonly #generationSize: number;
 
   constructor(options: MemoryDedupeStoreOptions = {}) {
     const max = options.maxEntries ?? DEFAULT_DEDUPE_MAX_ENTRIES;
-    if (!Number.isInteger(max) || max < 1) throw new InvalidOptionError('maxEntries', 'a positive integer');
-    this.#max = max;
+    if (!Number.isInteger(max) || max < 2) throw new InvalidOptionError('maxEntries', 'an integer of at least 2');
+    this.#generationSize = Math.floor(max / 2);
   }
 
-  /** Number of entries held (expired ones included until swept). */
+  /** Number of entries held (expired ones included until their generation is dropped). */
   get size(): number {
-    return this.#entries.size;
+    return this.#current.size + this.#previous.size;
   }
 
   claim(key: string, now: number, leaseMs: number, ttlMs: number): DedupeRecord | null {
     const live = this.get(key, now);
     if (live !== null) return live;
-    this.#write(key, { state: 'pending', body: '', leaseUntil: now + leaseMs, expiresAt: now + ttlMs, record: PENDING }, now);
+    this.#write(key, { record: PENDING, leaseUntil: now + leaseMs, expiresAt: now + ttlMs });
     return null;
   }
 
   complete(key: string, body: string, now: number, ttlMs: number): void {
-    this.#write(key, { state: 'done', body, leaseUntil: 0, expiresAt: now + ttlMs, record: { state: 'done', body } }, now);
+    this.#write(key, { record: { state: 'done', body }, leaseUntil: 0, expiresAt: now + ttlMs });
   }
 
   get(key: string, now: number): DedupeRecord | null {
-    const e = this.#entries.get(key);
+    const e = this.#current.get(key) ?? this.#previous.get(key);
     if (e === undefined) return null;
-    if (e.expiresAt <= now || (e.state === 'pending' && e.leaseUntil <= now)) {
-      this.#entries.delete(key);
-      return null;
-    }
+    if (e.expiresAt <= now || (e.record === PENDING && e.leaseUntil <= now)) return null;
     return e.record;
   }
 
-  #write(key: string, entry: Entry, now: number): void {
-    const entries = this.#entries;
-    entries.delete(key); // re-insert at the end so insertion order stays expiry order
-    let swept = 0;
-    for (const [k, e] of entries) {
-      if (swept >= SWEEP_PER_WRITE || (e.expiresAt > now && entries.size < this.#max)) break;
-      entries.delete(k);
-      swept++;
+  #write(key: string, entry: Entry): void {
+    if (this.#current.has(key)) {
+      this.#current.set(key, entry);
+      return;
     }
-    entries.set(key, entry);
+    this.#previous.delete(key);
+    if (this.#current.size >= this.#generationSize) {
+      this.#previous = this.#current;
+      this.#current = new Map();
+    }
+    this.#current.set(key, entry);
   }
 }
