@@ -9,6 +9,40 @@ export { createLogger, noopLogger, maskSecrets, type Logger, type CreateLoggerOp
 export { openMongo, type MongoHandle, type OpenMongoOptions } from './db/mongo.js';
 export { computeSignature, verifySignature, safeEqual } from './webhook/signature.js';
 export { WechatCipher, decodeAESKey, type DecryptedMessage } from './webhook/crypto.js';
+export {
+  webhook,
+  reply,
+  renderReply,
+  HandlerRegistry,
+  MemoryDedupeStore,
+  MongoDedupeStore,
+  dedupeKey,
+  toCustomMessage,
+  exampleHandlers,
+  toMessage,
+  isEvent,
+  messageId,
+  WebhookRequestError,
+  DEFAULT_TIMESTAMP_WINDOW_SECONDS,
+  DEFAULT_BODY_LIMIT_BYTES,
+  DEFAULT_REPLY_DEADLINE_MS,
+  DEFAULT_DEDUPE_TTL_SECONDS,
+  type WebhookOptions,
+  type WebhookMode,
+  type WebhookObserver,
+  type WebhookOutcome,
+  type WebhookRequestEvent,
+  type WechatRequestState,
+  type WechatMessage,
+  type WechatEvent,
+  type Reply,
+  type Handler,
+  type HandlerMap,
+  type HandlerResult,
+  type DedupeStore,
+  type DedupeRecord,
+  type CustomMessage,
+} from './webhook/index.js';
 export { createApp, type AppDeps } from './server/app.js';
 export { listen, type RunningServer } from './server/http.js';
 export {
