@@ -4,7 +4,7 @@
  * `signature` signs [Token, timestamp, nonce]; `msg_signature` signs [Token, timestamp, nonce, Encrypt]
  * (../shared/wechat-protocol.md section 4 and 5). The sort is a plain code-unit sort, as WeChat's.
  */
-import { hash } from 'node:crypto';
+import { createHash, hash, timingSafeEqual } from 'node:crypto';
 
 /** sha1 over the sorted, concatenated parts, lowercase hex. */
 export function computeSignature(...parts: string[]): string {
@@ -13,11 +13,21 @@ export function computeSignature(...parts: string[]): string {
 }
 
 /**
- * Constant-time string equality: no early exit, so the time does not depend on where the strings
- * differ. Only the length may show, and what is compared here (a sha1 hex digest) always has the same
- * public length.
+ * Constant-time string equality for secrets of any length. Both sides are hashed first so neither the
+ * content nor the length of the expected value leaks through timing.
  */
 export function safeEqual(a: string, b: string): boolean {
+  const ha = createHash('sha256').update(a).digest();
+  const hb = createHash('sha256').update(b).digest();
+  return timingSafeEqual(ha, hb) && a.length === b.length;
+}
+
+/**
+ * Constant-time equality of two hex digests: no early exit, so the time does not depend on where they
+ * differ. Only a length difference returns early, and a sha1 digest's length (40) is public. Cheaper
+ * than {@link safeEqual}'s two extra hashes on the webhook's hot path.
+ */
+export function digestEqual(a: string, b: string): boolean {
   if (a.length !== b.length) return false;
   let diff = 0;
   for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i);
@@ -27,5 +37,5 @@ export function safeEqual(a: string, b: string): boolean {
 /** True when `provided` is the signature of `parts`. */
 export function verifySignature(provided: string | undefined, ...parts: string[]): boolean {
   if (typeof provided !== 'string' || provided.length === 0) return false;
-  return safeEqual(provided.toLowerCase(), computeSignature(...parts));
+  return digestEqual(provided.toLowerCase(), computeSignature(...parts));
 }
