@@ -36,17 +36,20 @@ export interface UserMessageBase extends MessageBase {
   readonly Idx?: number;
 }
 
+/** A text message. */
 export interface TextMessage extends UserMessageBase {
   readonly kind: 'text';
   readonly MsgType: 'text';
   readonly Content: string;
 }
+/** An image message; `PicUrl` is a temporary link, `MediaId` fetches the file. */
 export interface ImageMessage extends UserMessageBase {
   readonly kind: 'image';
   readonly MsgType: 'image';
   readonly PicUrl: string;
   readonly MediaId: string;
 }
+/** A voice message. */
 export interface VoiceMessage extends UserMessageBase {
   readonly kind: 'voice';
   readonly MsgType: 'voice';
@@ -56,18 +59,21 @@ export interface VoiceMessage extends UserMessageBase {
   readonly Recognition?: string;
   readonly MediaId16K?: string;
 }
+/** A video message. */
 export interface VideoMessage extends UserMessageBase {
   readonly kind: 'video';
   readonly MsgType: 'video';
   readonly MediaId: string;
   readonly ThumbMediaId: string;
 }
+/** A short-video message. */
 export interface ShortVideoMessage extends UserMessageBase {
   readonly kind: 'shortvideo';
   readonly MsgType: 'shortvideo';
   readonly MediaId: string;
   readonly ThumbMediaId: string;
 }
+/** A location shared by the user. */
 export interface LocationMessage extends UserMessageBase {
   readonly kind: 'location';
   readonly MsgType: 'location';
@@ -78,6 +84,7 @@ export interface LocationMessage extends UserMessageBase {
   readonly Scale: number;
   readonly Label: string;
 }
+/** A link shared by the user. */
 export interface LinkMessage extends UserMessageBase {
   readonly kind: 'link';
   readonly MsgType: 'link';
@@ -103,6 +110,7 @@ export interface SubscribeEvent extends EventBase {
   readonly EventKey?: string;
   readonly Ticket?: string;
 }
+/** Unfollow. */
 export interface UnsubscribeEvent extends EventBase {
   readonly Event: 'unsubscribe';
 }
@@ -119,6 +127,7 @@ export interface LocationEvent extends EventBase {
   readonly Longitude: number;
   readonly Precision: number;
 }
+/** A menu button of type click; `EventKey` is its key. */
 export interface ClickEvent extends EventBase {
   readonly Event: 'CLICK';
   readonly EventKey: string;
@@ -129,24 +138,29 @@ export interface ViewEvent extends EventBase {
   readonly EventKey: string;
   readonly MenuId?: string;
 }
+/** What a scancode menu button scanned. */
 export interface ScanCodeInfo {
   readonly ScanType: string;
   readonly ScanResult: string;
 }
+/** A scancode menu button was used. */
 export interface ScanCodeEvent extends EventBase {
   readonly Event: 'scancode_push' | 'scancode_waitmsg';
   readonly EventKey: string;
   readonly ScanCodeInfo: ScanCodeInfo;
 }
+/** The pictures a picture menu button sent. */
 export interface SendPicsInfo {
   readonly Count: number;
   readonly PicList: ReadonlyArray<{ readonly PicMd5Sum: string }>;
 }
+/** A picture menu button (camera, album, or either) was used. */
 export interface PicEvent extends EventBase {
   readonly Event: 'pic_sysphoto' | 'pic_photo_or_album' | 'pic_weixin';
   readonly EventKey: string;
   readonly SendPicsInfo: SendPicsInfo;
 }
+/** The location a location_select menu button sent. */
 export interface SendLocationInfo {
   readonly Location_X: number;
   readonly Location_Y: number;
@@ -154,6 +168,7 @@ export interface SendLocationInfo {
   readonly Label: string;
   readonly Poiname?: string;
 }
+/** A location_select menu button was used. */
 export interface LocationSelectEvent extends EventBase {
   readonly Event: 'location_select';
   readonly EventKey: string;
@@ -166,6 +181,7 @@ export interface TemplateSendJobFinishEvent extends EventBase {
   /** `success`, `failed:user block`, `failed: system failed`. */
   readonly Status: string;
 }
+/** A mass-send job finished. */
 export interface MassSendJobFinishEvent extends EventBase {
   readonly Event: 'MASSSENDJOBFINISH';
   readonly MsgID: string;

@@ -9,24 +9,29 @@
  */
 import { WechatMpError } from '../errors.js';
 
+/** A text reply. */
 export interface TextReply {
   readonly type: 'text';
   readonly content: string;
 }
+/** An image reply (a media id uploaded beforehand). */
 export interface ImageReply {
   readonly type: 'image';
   readonly mediaId: string;
 }
+/** A voice reply. */
 export interface VoiceReply {
   readonly type: 'voice';
   readonly mediaId: string;
 }
+/** A video reply. */
 export interface VideoReply {
   readonly type: 'video';
   readonly mediaId: string;
   readonly title?: string;
   readonly description?: string;
 }
+/** A music reply. */
 export interface MusicReply {
   readonly type: 'music';
   readonly title?: string;
@@ -36,12 +41,14 @@ export interface MusicReply {
   /** Thumbnail media id (WeChat requires it). */
   readonly thumbMediaId: string;
 }
+/** One article of a news reply. */
 export interface NewsArticle {
   readonly title: string;
   readonly description?: string;
   readonly picUrl?: string;
   readonly url?: string;
 }
+/** A news (图文) reply: 1 article for a user message, up to 8 otherwise. */
 export interface NewsReply {
   readonly type: 'news';
   readonly articles: readonly NewsArticle[];
