@@ -43,7 +43,10 @@ export {
   type DedupeRecord,
   type CustomMessage,
 } from './webhook/index.js';
-export { createApp, type AppDeps } from './server/app.js';
+export { createApp, type AppDeps, type WechatApp } from './server/app.js';
+export { startService, type StartServiceOptions, type RunningService } from './server/service.js';
+export { loadHandlersModule } from './server/handlers-module.js';
+export { ServiceMetrics } from './metrics/metrics.js';
 export { listen, type RunningServer } from './server/http.js';
 export {
   startEmulator,

@@ -1,37 +1,221 @@
 /**
- * The service's Koa application: composes routes; knows nothing about how tokens or messages work.
+ * The service's Koa application. It only composes: the token store and `Wechat` client
+ * (src/token, src/wechat), the webhook (src/webhook), metrics, health and the central token
+ * routes. Reading order for one webhook request: this file's router -> `webhook()` middleware
+ * (src/webhook/middleware.ts) -> the handler registry (src/webhook/registry.ts).
  */
 import Koa from 'koa';
 import Router from 'koa-router';
+import type mongoose from 'mongoose';
+import type { Dispatcher } from 'undici';
 import type { AppConfig } from '../../config/index.js';
+import { InvalidOptionError, WechatMpError } from '../errors.js';
 import { noopLogger, type Logger } from '../log/logger.js';
+import { ServiceMetrics } from '../metrics/metrics.js';
+import { Wechat } from '../wechat/wechat.js';
+import { MemoryTokenStore } from '../token/memory-token-store.js';
+import { FileTokenStore } from '../token/file-token-store.js';
+import { MongoTokenStore } from '../token/mongo-token-store.js';
+import type { TokenStore } from '../token/types.js';
+import { webhook, exampleHandlers, toCustomMessage, MemoryDedupeStore, MongoDedupeStore, HandlerRegistry, type HandlerMap, type DedupeStore, type WebhookObserver, type WebhookOptions } from '../webhook/index.js';
+import { mountHealth, type ReadinessCheck } from './health.js';
+import { mountTokenService } from './token-service.js';
+import { requestLog } from './request-log.js';
 
-/** What the app needs besides the config. */
+/** What the app needs besides the config. All optional except `mongo` when a store is `mongo`. */
 export interface AppDeps {
   /** @default noopLogger */
   logger?: Logger;
+  /** An open Mongoose connection; required when `TOKEN_STORE` or `DEDUPE_STORE` is `mongo`. */
+  mongo?: mongoose.Connection;
+  /** HTTP dispatcher for WeChat API calls (tests pass one). @default undici's global dispatcher */
+  dispatcher?: Dispatcher;
+  /** Clock, ms since the epoch. @default Date.now */
+  now?: () => number;
+  /** Use this token store instead of the one `TOKEN_STORE` names. */
+  tokenStore?: TokenStore;
+  /** Use this dedupe store instead of the one `DEDUPE_STORE` names. */
+  dedupeStore?: DedupeStore;
+  /** Collect process metrics (CPU, memory, event loop) in `/metrics`. @default true */
+  processMetrics?: boolean;
 }
 
-/** Build the Koa app (no I/O; call `app.callback()` or `listen`). */
-export function createApp(config: AppConfig, deps: AppDeps = {}): Koa {
+/** The Koa app plus what it composed, so callers can start and stop it. */
+export interface WechatApp extends Koa {
+  /** The access_token client (call `start()` to begin background refresh). */
+  readonly wechat: Wechat;
+  readonly metrics: ServiceMetrics;
+  /** Stops background work and releases leases (does not close the injected Mongo connection). */
+  close(): Promise<void>;
+}
+
+function buildTokenStore(config: AppConfig, deps: AppDeps): TokenStore {
+  if (deps.tokenStore) return deps.tokenStore;
+  switch (config.tokenStore) {
+    case 'memory':
+      return new MemoryTokenStore();
+    case 'file':
+      return new FileTokenStore({ dir: config.dataDir });
+    case 'mongo':
+      if (!deps.mongo) throw new InvalidOptionError('mongo', 'a Mongoose connection when TOKEN_STORE=mongo');
+      return new MongoTokenStore(deps.mongo);
+  }
+}
+
+function buildDedupeStore(config: AppConfig, deps: AppDeps): DedupeStore {
+  if (deps.dedupeStore) return deps.dedupeStore;
+  if (config.webhook.dedupeStore === 'mongo') {
+    if (!deps.mongo) throw new InvalidOptionError('mongo', 'a Mongoose connection when DEDUPE_STORE=mongo');
+    return new MongoDedupeStore(deps.mongo);
+  }
+  return new MemoryDedupeStore();
+}
+
+/**
+ * Build the service app from a validated config (no I/O; `app.wechat.start()` begins the token
+ * refresher). `handlers` defaults to the bundled examples.
+ */
+export function createApp(config: AppConfig, handlers?: HandlerMap | HandlerRegistry, deps: AppDeps = {}): WechatApp {
   const logger = deps.logger ?? noopLogger;
-  const app = new Koa();
-  app.proxy = true;
-  app.silent = true;
-  app.on('error', (err: Error & { status?: number; expose?: boolean }) => {
-    if ((err.status ?? 500) >= 500) logger.error({ event: 'http.error', err: { name: err.name, message: err.message } }, 'request failed');
+  const now = deps.now ?? Date.now;
+  const store = buildTokenStore(config, deps);
+  const wechat = new Wechat({
+    appID: config.wechat.appId,
+    appSecret: config.wechat.appSecret,
+    apiBase: config.wechat.apiBase,
+    tokenMode: config.wechat.tokenMode,
+    refreshMarginSeconds: config.wechat.refreshMarginSeconds,
+    tokenSource: config.wechat.tokenSource,
+    tokenSourceSecret: config.wechat.tokenSourceSecret,
+    store,
+    dispatcher: deps.dispatcher,
+    now,
+    logger,
+  });
+  const metrics = new ServiceMetrics({
+    collectProcessMetrics: deps.processMetrics ?? true,
+    tokens: {
+      fetchedAt: () => wechat.status().fetchedAt,
+      expiresAt: () => wechat.status().expiresAt,
+      now,
+    },
+  });
+  wechat.on('tokenRefreshed', (e) => {
+    metrics.tokenRefreshes.inc({ source: e.source });
+    metrics.tokenRefreshDuration.observe(e.durationMs / 1000);
+  });
+  wechat.on('refreshFailed', (e) => {
+    metrics.tokenRefreshFailures.inc({ cause: e.error.code });
+  });
+  wechat.on('apiCall', (e) => {
+    metrics.apiCalls.inc({ endpoint: e.endpoint, errcode: String(e.errcode) });
   });
 
+  const observer: WebhookObserver = {
+    onRequest: (e) => metrics.webhookRequests.inc({ outcome: e.outcome, msg_type: e.msgType ?? 'none' }),
+    onHandler: (e) => metrics.handlerDuration.observe({ msg_type: e.msgType, ok: String(e.ok) }, e.durationMs / 1000),
+    onDedupeHit: () => metrics.dedupeHits.inc(),
+    onDeadline: () => metrics.deadlineFallbacks.inc(),
+    onLateReply: (e) => metrics.lateReplies.inc({ result: e.ok ? 'sent' : 'failed' }),
+  };
+
+  const app = new Koa() as Koa & Partial<WechatApp>;
+  app.proxy = true;
+  // Errors are logged by our own middleware below; Koa's default stderr dump would print stacks.
+  app.silent = true;
+
   const router = new Router();
-  router.get('/healthz', (ctx) => {
-    ctx.body = { status: 'ok' };
+  const webhookPath = config.server.webhookPath;
+  const routeOf = (p: string): string =>
+    p === webhookPath ? webhookPath : ['/healthz', '/readyz', '/metrics', '/internal/access-token', '/internal/access-token/invalidate'].includes(p) ? p : 'other';
+  app.use(requestLog(logger, metrics, routeOf));
+  app.use(errorBoundary(logger));
+
+  const webhookOptions: WebhookOptions = {
+    token: config.wechat.token,
+    appId: config.wechat.appId,
+    encodingAESKey: config.wechat.encodingAESKey,
+    previousEncodingAESKey: config.wechat.previousEncodingAESKey,
+    mode: config.wechat.messageMode,
+    timestampWindowSeconds: config.webhook.timestampWindowSeconds,
+    bodyLimitBytes: config.webhook.bodyLimitBytes,
+    replyDeadlineMs: config.webhook.replyDeadlineMs,
+    dedupe: buildDedupeStore(config, deps),
+    dedupeTtlSeconds: config.webhook.dedupeTtlSeconds,
+    sender: async (openId, late) => {
+      const message = toCustomMessage(openId, late);
+      if (message) await wechat.sendCustomMessage(message);
+    },
+    logger,
+    now,
+    observer,
+  };
+  const resolvedHandlers = handlers ?? exampleHandlers();
+  router.all(
+    webhookPath,
+    resolvedHandlers instanceof HandlerRegistry ? webhook(webhookOptions, resolvedHandlers) : webhook(webhookOptions, resolvedHandlers),
+  );
+
+  const checks: Record<string, ReadinessCheck> = {
+    token: () => {
+      const s = wechat.status();
+      if (s.hasToken && s.expiresAt !== undefined && s.expiresAt > now()) return undefined;
+      return s.lastError ? `no usable access_token: last refresh failed with ${s.lastError.code}${s.lastError.errcode !== undefined ? ` (errcode ${s.lastError.errcode})` : ''}` : 'no access_token yet';
+    },
+  };
+  if (deps.mongo && (config.tokenStore === 'mongo' || config.webhook.dedupeStore === 'mongo')) {
+    const conn = deps.mongo;
+    checks.mongo = async () => {
+      if (conn.readyState !== 1 || !conn.db) return 'MongoDB is not connected';
+      await conn.db.admin().ping();
+      return undefined;
+    };
+  }
+  mountHealth(router, checks);
+  router.get('/metrics', async (ctx) => {
+    ctx.set('Content-Type', metrics.contentType);
+    ctx.body = await metrics.render();
   });
-  // Placeholder until the webhook lands: WeChat sees a clear "not ready" instead of a 404.
-  router.all(config.server.webhookPath, (ctx) => {
-    ctx.status = 503;
-    ctx.body = 'webhook not configured yet';
-  });
+  if (config.tokenService.secret) {
+    mountTokenService(router, { secret: config.tokenService.secret, tokens: wechat, logger, now });
+  }
+
   app.use(router.routes());
   app.use(router.allowedMethods());
-  return app;
+
+  return Object.assign(app, {
+    wechat,
+    metrics,
+    async close() {
+      await wechat.close();
+    },
+  }) as WechatApp;
+}
+
+/**
+ * Turns thrown errors into short JSON answers: a {@link WechatMpError} from an upstream or store
+ * failure is a 503 with its code; anything unexpected is a 500 without details. Never a stack or a secret.
+ */
+function errorBoundary(logger: Logger): Koa.Middleware {
+  return async (ctx, next) => {
+    try {
+      await next();
+    } catch (err) {
+      const e = err as Error & { status?: number; expose?: boolean };
+      if (e.status && e.status < 500 && e.expose) {
+        ctx.status = e.status;
+        ctx.body = { error: e.message };
+        return;
+      }
+      if (err instanceof WechatMpError) {
+        logger.warn({ event: 'http.upstream_error', path: ctx.path, code: err.code }, 'request failed: upstream or store unavailable');
+        ctx.status = 503;
+        ctx.body = { error: err.code };
+        return;
+      }
+      logger.error({ event: 'http.unexpected_error', path: ctx.path, err: { name: e.name, message: e.message } }, 'unexpected error');
+      ctx.status = 500;
+      ctx.body = { error: 'internal error' };
+    }
+  };
 }

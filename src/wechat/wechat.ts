@@ -127,6 +127,15 @@ export interface WechatEvents {
   tokenSaved: [TokenSavedEvent];
   /** The store failed; the manager carried on without it. */
   storeError: [StoreErrorEvent];
+  /** A token-authenticated API call finished: errcode 0 on success, `'network'` when no JSON answer came back. */
+  apiCall: [ApiCallEvent];
+}
+
+/** Payload of the `apiCall` event (for metrics such as calls by endpoint and errcode). */
+export interface ApiCallEvent {
+  /** API path, e.g. `/cgi-bin/menu/get`. */
+  endpoint: string;
+  errcode: number | 'network';
 }
 
 /** One custom-menu button. */
@@ -383,15 +392,22 @@ export class Wechat extends EventEmitter<WechatEvents> {
   }
 
   async #call<T>(method: 'GET' | 'POST', path: string, accessToken: string, opts: RequestOptions): Promise<T> {
-    const { json } = await this.#http.call({
-      method,
-      url: `${this.apiBase}${path}`,
-      endpoint: path,
-      query: { ...opts.query, access_token: accessToken },
-      body: method === 'POST' ? (opts.body ?? {}) : undefined,
-      retry: opts.retry ?? method === 'GET',
-    });
+    let json: Record<string, unknown>;
+    try {
+      ({ json } = await this.#http.call({
+        method,
+        url: `${this.apiBase}${path}`,
+        endpoint: path,
+        query: { ...opts.query, access_token: accessToken },
+        body: method === 'POST' ? (opts.body ?? {}) : undefined,
+        retry: opts.retry ?? method === 'GET',
+      }));
+    } catch (err) {
+      this.emit('apiCall', { endpoint: path, errcode: 'network' });
+      throw err;
+    }
     const errcode = json.errcode;
+    this.emit('apiCall', { endpoint: path, errcode: typeof errcode === 'number' ? errcode : 0 });
     if (typeof errcode === 'number' && errcode !== 0) {
       const errmsg = maskSecrets(typeof json.errmsg === 'string' ? json.errmsg : '', [...this.#secrets, accessToken]);
       throw new WechatApiError(path, errcode, errmsg);
