@@ -7,9 +7,18 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import dotenv from 'dotenv';
 import { ConfigError, type ConfigProblem } from '../src/errors.js';
+// Defaults shared with the library: the library modules own them, the config only reads them.
+import {
+  DEFAULT_TIMESTAMP_WINDOW_SECONDS,
+  DEFAULT_BODY_LIMIT_BYTES,
+  DEFAULT_REPLY_DEADLINE_MS,
+  DEFAULT_DEDUPE_TTL_SECONDS,
+} from '../src/webhook/options.js';
+import { DEFAULT_REFRESH_MARGIN_SECONDS } from '../src/token/token-manager.js';
+import { DEFAULT_WECHAT_API_BASE as DEFAULT_API_BASE } from '../src/wechat/wechat.js';
 
-/** Default WeChat API base URL. */
-export const DEFAULT_API_BASE = 'https://api.weixin.qq.com';
+export { DEFAULT_TIMESTAMP_WINDOW_SECONDS, DEFAULT_BODY_LIMIT_BYTES, DEFAULT_REPLY_DEADLINE_MS, DEFAULT_DEDUPE_TTL_SECONDS, DEFAULT_REFRESH_MARGIN_SECONDS, DEFAULT_API_BASE };
+
 /** Default HTTP port. */
 export const DEFAULT_PORT = 3000;
 /** Default bind address: all interfaces, since WeChat must reach the webhook. */
@@ -18,16 +27,6 @@ export const DEFAULT_HOST = '0.0.0.0';
 export const DEFAULT_WEBHOOK_PATH = '/wechat';
 /** Default directory of the file token store. */
 export const DEFAULT_DATA_DIR = './data';
-/** Default replay window for webhook timestamps, in seconds (0 disables the check). */
-export const DEFAULT_TIMESTAMP_WINDOW_SECONDS = 300;
-/** Default webhook body limit in bytes. */
-export const DEFAULT_BODY_LIMIT_BYTES = 64 * 1024;
-/** Default time a handler may take before the webhook answers `success` (WeChat gives up at 5 s). */
-export const DEFAULT_REPLY_DEADLINE_MS = 4500;
-/** Default time a delivery is remembered for retry dedupe, in seconds (WeChat retries within ~15 s). */
-export const DEFAULT_DEDUPE_TTL_SECONDS = 60;
-/** Default margin before expiry at which the access_token is refreshed, in seconds. */
-export const DEFAULT_REFRESH_MARGIN_SECONDS = 300;
 
 /** Log levels accepted by `LOG_LEVEL`. */
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
