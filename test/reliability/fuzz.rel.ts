@@ -302,7 +302,7 @@ function count(c: Case, status: number, body: string): void {
   m.set(status, (m.get(status) ?? 0) + 1);
   byCategory.set(c.cat, m);
   if (status >= 400) {
-    const reason = `${status} ${body.slice(0, 60)}`;
+    const reason = `${status} ${body.slice(0, 60) || (c.method === 'HEAD' ? '(HEAD: no body by definition)' : '(empty body)')}`;
     reasons.set(reason, (reasons.get(reason) ?? 0) + 1);
   }
 }

@@ -280,7 +280,7 @@ describe('the service stays ready while refreshes fail', () => {
     assert.ok(!r.ok && r.error.code === 'WMP_ERR_TOKEN_PERMANENT');
     const ready = await getStatus(agent, url, '/readyz');
     assert.equal(ready.status, 503);
-    serviceRows.push(['control: no token yet, errcode 40164 (IP whitelist)', calls('stable_token'), 'yes', `${ready.status} (${ready.body.slice(0, 70)})`, '-', '-']);
+    serviceRows.push(['control: no token yet, errcode 40164 (IP whitelist)', calls('stable_token'), 'yes', `${ready.status}: ${(/"token":"([^"]*)"/.exec(ready.body)?.[1] ?? ready.body).slice(0, 90)}`, '-', '-']);
   });
 
   const serviceFaults: { label: string; fault: FaultCase['fault']; count: number; maxCalls: number; fails: boolean }[] = [
