@@ -7,7 +7,7 @@
  * Contenders: our service (`startService`, memory stores, bundled example handlers, token from the
  * emulator) vs co-wechat 2.4 on bare Koa 3 with the same replies.
  *
- *   node --import tsx bench/end-to-end.ts     (env E2E_MESSAGES=1000, E2E_CONCURRENCY=10)
+ *   node --import tsx bench/end-to-end.ts     (env E2E_MESSAGES=2000, E2E_CONCURRENCY=10, E2E_PROFILE=dir)
  */
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
@@ -21,9 +21,9 @@ import { WechatCipher } from '../src/webhook/crypto.js';
 import { EXAMPLE_WELCOME_TEXT } from '../src/webhook/examples.js';
 import { machineDescription, percentile, printTable, ratio } from './support/table.js';
 
-const N = Number(process.env.E2E_MESSAGES ?? 1000);
+const N = Number(process.env.E2E_MESSAGES ?? 2000);
 const C = Number(process.env.E2E_CONCURRENCY ?? 10);
-const WARMUP = 300;
+const WARMUP = 500;
 const SERVER = fileURLToPath(new URL('./e2e-server.ts', import.meta.url));
 const CLK_TCK = 100; // Linux USER_HZ
 
