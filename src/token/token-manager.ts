@@ -440,6 +440,9 @@ export class TokenManager {
   #failed(error: WechatMpError, background: boolean): void {
     this.#lastError = error;
     const now = this.#now();
+    // The pause answering a caller with the error that started it: neither extend the pause (it must
+    // end even under steady traffic) nor log and report the same failure again.
+    if (error === this.#blockingError && now < this.#blockedUntil) return;
     const errcode = (error as { errcode?: number }).errcode;
     if (error.code === 'WMP_ERR_TOKEN_QUOTA') {
       this.#blockingError = error;

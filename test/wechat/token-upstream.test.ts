@@ -149,7 +149,7 @@ describe('typed failures and bounded retries', () => {
     // Callers keep asking: the pause answers them without hammering WeChat.
     for (let i = 0; i < 10; i++) await assert.rejects(w.fetchAccessToken(), TokenPermanentError);
     assert.equal(tokenCalls(emu, WRONG_APP.appId), 1);
-    assert.equal(failed.length, 11);
+    assert.equal(failed.length, 1, 'the pause does not report the same failure again');
     assert.equal(store.get(WRONG_APP.appId), null, 'an error body is never stored as a token');
     assert.deepEqual(w.status().lastError, { code: 'WMP_ERR_TOKEN_PERMANENT', errcode: 40125 });
     assert.equal(w.status().hasToken, false);
@@ -158,10 +158,13 @@ describe('typed failures and bounded retries', () => {
       assert.ok(!text.includes(WRONG_APP.secret));
     }
     assert.ok(logger.lines.some((l) => l.level === 'error' && (l.obj as { event?: string }).event === 'token.permanent_failure'));
-    // After the pause it asks once more (bounded, not a loop).
-    emu.advanceClock(61);
+    // Calls during the pause do not extend it; after it, one more try (bounded, not a loop).
+    emu.advanceClock(40);
+    await assert.rejects(w.fetchAccessToken(), TokenPermanentError);
+    emu.advanceClock(21);
     await assert.rejects(w.fetchAccessToken(), TokenPermanentError);
     assert.equal(tokenCalls(emu, WRONG_APP.appId), 2);
+    assert.equal(failed.length, 2);
   });
 
   test('45009: a distinct typed error, logged loudly, bounded calls', async () => {
@@ -175,9 +178,12 @@ describe('typed failures and bounded retries', () => {
     const alert = logger.lines.find((l) => (l.obj as { event?: string }).event === 'token.quota_exhausted');
     assert.equal(alert?.level, 'error');
     assert.match(alert?.msg ?? '', /ALERT/);
-    emu.advanceClock(601);
+    emu.advanceClock(300);
     await assert.rejects(w.fetchAccessToken(), TokenQuotaError);
-    assert.equal(tokenCalls(emu), 2, 'one try per pause');
+    emu.advanceClock(301);
+    await assert.rejects(w.fetchAccessToken(), TokenQuotaError);
+    assert.equal(tokenCalls(emu), 2, 'one try per pause, even with callers during the pause');
+    assert.equal(logger.lines.filter((l) => (l.obj as { event?: string }).event === 'token.quota_exhausted').length, 2, 'one alert per try');
   });
 
   test('the background refresher backs off after 45009 instead of hammering', async () => {
