@@ -69,7 +69,8 @@ async function main(): Promise<void> {
   try {
     for (const contender of ['ours-stable', 'ours-classic', 'co-wechat-api'] as const) {
       emulator.reset();
-      for (const c of ['tokens', 'token_leases']) await admin.db!.collection(c).deleteMany({});
+      // Dropped, indexes included: co-wechat-api must not meet the unique index our store created.
+      for (const c of ['tokens', 'token_leases']) await admin.db!.collection(c).drop().catch(() => {});
       const workers = Array.from({ length: K }, () => startWorker([contender, uri, emulator.url, appId, SANDBOX_APP.secret, String(M)]));
       try {
         for (const w of workers) await w.next(); // ready
