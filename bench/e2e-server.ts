@@ -3,6 +3,7 @@
  * line once listening, then serves until stdin closes.
  *
  *   node --import tsx bench/e2e-server.ts ours <plain|safe> <emulatorUrl>
+ *   node --import tsx bench/e2e-server.ts ours-bare <plain|safe>     (our webhook middleware alone on bare Koa)
  *   node --import tsx bench/e2e-server.ts co-wechat <plain|safe>
  *
  * Both answer the same conversation the same way: text -> its own text, subscribe -> a welcome text,
@@ -16,7 +17,8 @@ import { loadConfig } from '../config/index.js';
 import { startService } from '../src/server/service.js';
 import { noopLogger } from '../src/log/logger.js';
 import { SANDBOX_APP } from '../src/emulator/index.js';
-import { EXAMPLE_WELCOME_TEXT } from '../src/webhook/examples.js';
+import { EXAMPLE_WELCOME_TEXT, exampleHandlers } from '../src/webhook/examples.js';
+import { webhook } from '../src/webhook/middleware.js';
 
 const [kind, mode, emulatorUrl] = process.argv.slice(2);
 let close: () => Promise<void>;
@@ -43,6 +45,27 @@ if (kind === 'ours') {
   const service = await startService(config, { logger: noopLogger });
   url = `${service.url}${config.server.webhookPath}`;
   close = () => service.close();
+} else if (kind === 'ours-bare') {
+  // Our webhook middleware alone on bare Koa: the service minus its layers (request log, metrics, router, health).
+  const app = new Koa();
+  app.silent = true;
+  const hook = webhook(
+    {
+      token: SANDBOX_APP.token,
+      appId: SANDBOX_APP.appId,
+      encodingAESKey: SANDBOX_APP.encodingAESKey,
+      mode: mode === 'safe' ? 'safe' : 'plain',
+    },
+    exampleHandlers(),
+  );
+  app.use(async (ctx, next) => (ctx.path === '/wechat' ? hook(ctx, next) : next()));
+  const server = http.createServer(app.callback());
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/wechat`;
+  close = () => new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
 } else if (kind === 'co-wechat') {
   type Handle = (message: Record<string, unknown>) => Promise<string> | string;
   type CoWechat = (config: { token: string; appid: string; encodingAESKey: string }) => { middleware(handle: Handle): Koa.Middleware };
@@ -65,7 +88,7 @@ if (kind === 'ours') {
     server.closeAllConnections();
   });
 } else {
-  console.error('usage: e2e-server <ours|co-wechat> <plain|safe> [emulatorUrl]');
+  console.error('usage: e2e-server <ours|ours-bare|co-wechat> <plain|safe> [emulatorUrl]');
   process.exit(2);
 }
 

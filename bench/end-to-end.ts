@@ -5,7 +5,8 @@
  * (/proc/PID/stat), and every reply checked by the simulator's strict reply validator.
  *
  * Contenders: our service (`startService`, memory stores, bundled example handlers, token from the
- * emulator) vs co-wechat 2.4 on bare Koa 3 with the same replies.
+ * emulator); our webhook middleware alone on bare Koa 3 (what the service's own layers cost); and
+ * co-wechat 2.4 on bare Koa 3 with the same replies.
  *
  *   node --import tsx bench/end-to-end.ts     (env E2E_MESSAGES=2000, E2E_CONCURRENCY=10, E2E_PROFILE=dir)
  */
@@ -56,7 +57,7 @@ interface RunResult {
   msgsPerSec: number;
 }
 
-async function runOne(kind: 'ours' | 'co-wechat', mode: Mode, emulatorUrl: string): Promise<RunResult> {
+async function runOne(kind: 'ours' | 'ours-bare' | 'co-wechat', mode: Mode, emulatorUrl: string): Promise<RunResult> {
   // E2E_PROFILE=<dir>: write a V8 CPU profile of each server process there.
   const prof = process.env.E2E_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.E2E_PROFILE}`] : [];
   const child = spawn(process.execPath, [...prof, '--import', 'tsx', SERVER, kind, mode, emulatorUrl], { stdio: ['pipe', 'pipe', 'inherit'] });
@@ -142,10 +143,16 @@ const rows: string[][] = [];
 try {
   for (const mode of ['plain', 'safe'] as const) {
     const ours = await runOne('ours', mode, emulator.url);
+    const bare = await runOne('ours-bare', mode, emulator.url);
     const peer = await runOne('co-wechat', mode, emulator.url);
     const o50 = percentile(ours.latencies, 50);
     const o99 = percentile(ours.latencies, 99);
-    for (const [label, r] of [[`ours (service), ${mode}`, ours], [`co-wechat 2.4 + Koa 3, ${mode}`, peer]] as const) {
+    const contenders = [
+      [`ours (service), ${mode}`, ours],
+      [`ours: webhook middleware alone on Koa 3, ${mode}`, bare],
+      [`co-wechat 2.4 + Koa 3, ${mode}`, peer],
+    ] as const;
+    for (const [label, r] of contenders) {
       const p50 = percentile(r.latencies, 50);
       const p99 = percentile(r.latencies, 99);
       const bad = [...r.invalid].map(([k, v]) => `${v}/${N + WARMUP}: ${k}`).join('; ');
