@@ -28,6 +28,9 @@ export const DEFAULT_WEBHOOK_PATH = '/wechat';
 /** Default directory of the file token store. */
 export const DEFAULT_DATA_DIR = './data';
 
+/** Routes of the service that `WEBHOOK_PATH` may not take. */
+export const RESERVED_PATHS = ['/healthz', '/readyz', '/metrics', '/internal'] as const;
+
 /** Log levels accepted by `LOG_LEVEL`. */
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 /** A log level. */
@@ -47,7 +50,7 @@ export interface AppConfig {
   readonly wechat: {
     /** `WECHAT_APP_ID`. */
     readonly appId: string;
-    /** `WECHAT_APP_SECRET` (secret). */
+    /** `WECHAT_APP_SECRET` (secret); empty when tokens come from `WECHAT_TOKEN_SOURCE`. */
     readonly appSecret: string;
     /** `WECHAT_TOKEN`: the webhook signing token (secret). */
     readonly token: string;
@@ -83,6 +86,11 @@ export interface AppConfig {
     readonly port: number;
     /** `WEBHOOK_PATH`. */
     readonly webhookPath: string;
+    /**
+     * `TRUST_PROXY`: take the client address from `X-Forwarded-For` (only behind a proxy that sets
+     * it; otherwise clients could spoof their address and dodge the token service's rate limit).
+     */
+    readonly trustProxy: boolean;
   };
   readonly webhook: {
     /** `WEBHOOK_TIMESTAMP_WINDOW` seconds; 0 disables the replay check. */
@@ -141,6 +149,7 @@ export const CONFIG_VARIABLES = [
   'HOST',
   'PORT',
   'WEBHOOK_PATH',
+  'TRUST_PROXY',
   'WEBHOOK_TIMESTAMP_WINDOW',
   'WEBHOOK_BODY_LIMIT',
   'WEBHOOK_REPLY_DEADLINE_MS',
@@ -220,7 +229,8 @@ export function loadConfig(options: LoadConfigOptions = {}): AppConfig {
 
   const nodeEnv = oneOf('NODE_ENV', ['development', 'production', 'test'] as const, 'development');
   const appId = required('WECHAT_APP_ID', /^wx[0-9a-zA-Z]{16}$/, '"wx" followed by 16 letters or digits (the AppID)');
-  const appSecret = required('WECHAT_APP_SECRET', /^[0-9a-zA-Z]{16,64}$/, '16 to 64 letters or digits (the AppSecret)');
+  // A service that takes its tokens from a central token service does not need (and should not hold) the AppSecret.
+  const appSecret = (raw('WECHAT_TOKEN_SOURCE') === undefined ? required : optional)('WECHAT_APP_SECRET', /^[0-9a-zA-Z]{16,64}$/, '16 to 64 letters or digits (the AppSecret)');
   const token = required('WECHAT_TOKEN', /^[0-9a-zA-Z]{3,32}$/, '3 to 32 letters or digits (the webhook Token)');
   const aesKey = optional('WECHAT_ENCODING_AES_KEY', AES_KEY_RE, '43 letters or digits (the EncodingAESKey)');
   const previousAesKey = optional('WECHAT_ENCODING_AES_KEY_PREVIOUS', AES_KEY_RE, '43 letters or digits');
@@ -246,6 +256,10 @@ export function loadConfig(options: LoadConfigOptions = {}): AppConfig {
   const host = optional('HOST', /^[0-9a-zA-Z.:\-[\]]{1,253}$/, 'a hostname or IP address') ?? DEFAULT_HOST;
   const port = integer('PORT', 0, 65535, DEFAULT_PORT);
   const webhookPath = optional('WEBHOOK_PATH', /^\/[0-9a-zA-Z._~\-/]*$/, 'a path starting with "/"') ?? DEFAULT_WEBHOOK_PATH;
+  if (RESERVED_PATHS.some((p) => webhookPath === p || webhookPath.startsWith(`${p}/`))) {
+    bad('WEBHOOK_PATH', `must not be one of the service's own routes (${RESERVED_PATHS.join(', ')})`);
+  }
+  const trustProxy = oneOf('TRUST_PROXY', ['true', 'false'] as const, 'false') === 'true';
   const timestampWindowSeconds = integer('WEBHOOK_TIMESTAMP_WINDOW', 0, 86400, DEFAULT_TIMESTAMP_WINDOW_SECONDS);
   const bodyLimitBytes = integer('WEBHOOK_BODY_LIMIT', 1024, 16 * 1024 * 1024, DEFAULT_BODY_LIMIT_BYTES);
   const replyDeadlineMs = integer('WEBHOOK_REPLY_DEADLINE_MS', 100, 4900, DEFAULT_REPLY_DEADLINE_MS);
@@ -262,7 +276,7 @@ export function loadConfig(options: LoadConfigOptions = {}): AppConfig {
     env: nodeEnv,
     wechat: {
       appId: appId as string,
-      appSecret: appSecret as string,
+      appSecret: appSecret ?? '',
       token: token as string,
       encodingAESKey: aesKey,
       previousEncodingAESKey: previousAesKey,
@@ -276,7 +290,7 @@ export function loadConfig(options: LoadConfigOptions = {}): AppConfig {
     mongo: { uri: mongoUri },
     tokenStore,
     dataDir,
-    server: { host, port, webhookPath },
+    server: { host, port, webhookPath, trustProxy },
     webhook: { timestampWindowSeconds, bodyLimitBytes, replyDeadlineMs, dedupeStore, dedupeTtlSeconds },
     handlersModule: handlers === undefined ? undefined : path.resolve(cwd, handlers),
     tokenService: { secret: tokenServiceSecret },

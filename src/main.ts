@@ -30,7 +30,11 @@ async function main(): Promise<void> {
   const running = service;
   let stopping = false;
   const shutdown = (signal: string) => {
-    if (stopping) return;
+    if (stopping) {
+      // A second signal while draining: the operator wants out now.
+      process.stderr.write(`received ${signal} again; exiting without waiting\n`);
+      process.exit(1);
+    }
     stopping = true;
     running.logger.info({ event: 'service.signal', signal }, `received ${signal}`);
     running.close().then(

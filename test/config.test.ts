@@ -35,6 +35,7 @@ test('defaults with only the required variables', () => {
   assert.equal(c.server.host, '0.0.0.0');
   assert.equal(c.server.port, 3000);
   assert.equal(c.server.webhookPath, '/wechat');
+  assert.equal(c.server.trustProxy, false);
   assert.equal(c.webhook.timestampWindowSeconds, 300);
   assert.equal(c.webhook.bodyLimitBytes, 65536);
   assert.equal(c.webhook.replyDeadlineMs, 4500);
@@ -62,6 +63,7 @@ test('every variable accepts a good value', () => {
     HOST: '127.0.0.1',
     PORT: '8080',
     WEBHOOK_PATH: '/wx/callback',
+    TRUST_PROXY: 'true',
     WEBHOOK_TIMESTAMP_WINDOW: '0',
     WEBHOOK_BODY_LIMIT: '131072',
     WEBHOOK_REPLY_DEADLINE_MS: '4000',
@@ -84,6 +86,7 @@ test('every variable accepts a good value', () => {
   assert.equal(c.dataDir, '/var/lib/wmp');
   assert.equal(c.server.port, 8080);
   assert.equal(c.server.webhookPath, '/wx/callback');
+  assert.equal(c.server.trustProxy, true);
   assert.equal(c.webhook.timestampWindowSeconds, 0);
   assert.equal(c.webhook.bodyLimitBytes, 131072);
   assert.equal(c.webhook.replyDeadlineMs, 4000);
@@ -120,6 +123,7 @@ test('every bad variable is reported at once, by name', () => {
     HOST: 'bad host!',
     PORT: '70000',
     WEBHOOK_PATH: 'wechat',
+    TRUST_PROXY: 'yes',
     WEBHOOK_TIMESTAMP_WINDOW: 'soon',
     WEBHOOK_BODY_LIMIT: '10',
     WEBHOOK_REPLY_DEADLINE_MS: '9000',
@@ -133,11 +137,12 @@ test('every bad variable is reported at once, by name', () => {
 });
 
 test('missing required variables and dependent settings are reported', () => {
-  const problems = problemsOf({ TOKEN_STORE: 'mongo', WECHAT_MESSAGE_MODE: 'safe', DEDUPE_STORE: 'mongo', WECHAT_ENCODING_AES_KEY_PREVIOUS: 'b'.repeat(43), WECHAT_TOKEN_SOURCE: 'http://x/y' });
-  for (const name of ['WECHAT_APP_ID', 'WECHAT_APP_SECRET', 'WECHAT_TOKEN', 'TOKEN_STORE', 'WECHAT_MESSAGE_MODE', 'DEDUPE_STORE', 'WECHAT_ENCODING_AES_KEY_PREVIOUS', 'WECHAT_TOKEN_SOURCE_SECRET']) {
+  const problems = problemsOf({ TOKEN_STORE: 'mongo', WECHAT_MESSAGE_MODE: 'safe', DEDUPE_STORE: 'mongo', WECHAT_ENCODING_AES_KEY_PREVIOUS: 'b'.repeat(43) });
+  for (const name of ['WECHAT_APP_ID', 'WECHAT_APP_SECRET', 'WECHAT_TOKEN', 'TOKEN_STORE', 'WECHAT_MESSAGE_MODE', 'DEDUPE_STORE', 'WECHAT_ENCODING_AES_KEY_PREVIOUS']) {
     assert.ok(problems.has(name), `${name} should be reported`);
   }
   assert.match(problems.get('WECHAT_APP_SECRET') ?? '', /required/);
+  assert.ok(problemsOf({ ...GOOD, WECHAT_TOKEN_SOURCE: 'http://x/y' }).has('WECHAT_TOKEN_SOURCE_SECRET'));
 });
 
 test('error messages never echo secret values', () => {
@@ -169,4 +174,18 @@ test('redactConfig hides every secret', () => {
 test('.env.example documents every variable', () => {
   const example = readFileSync(new URL('../.env.example', import.meta.url), 'utf8');
   for (const name of CONFIG_VARIABLES) assert.match(example, new RegExp(`^#?\\s*${name}=`, 'm'), `${name} missing from .env.example`);
+});
+
+test('the webhook may not take one of the service routes', () => {
+  for (const p of ['/healthz', '/metrics', '/internal', '/internal/access-token']) {
+    assert.ok(problemsOf({ ...GOOD, WEBHOOK_PATH: p }).has('WEBHOOK_PATH'), p);
+  }
+  assert.equal(load({ ...GOOD, WEBHOOK_PATH: '/internals' }).server.webhookPath, '/internals');
+});
+
+test('a consumer of a central token service needs no AppSecret', () => {
+  const c = load({ WECHAT_APP_ID: GOOD.WECHAT_APP_ID, WECHAT_TOKEN: GOOD.WECHAT_TOKEN, WECHAT_TOKEN_SOURCE: 'http://tokens:3000/internal/access-token', WECHAT_TOKEN_SOURCE_SECRET: 's'.repeat(20) });
+  assert.equal(c.wechat.appSecret, '');
+  assert.equal(c.wechat.tokenSource, 'http://tokens:3000/internal/access-token');
+  assert.ok(problemsOf({ WECHAT_APP_ID: GOOD.WECHAT_APP_ID, WECHAT_TOKEN: GOOD.WECHAT_TOKEN }).has('WECHAT_APP_SECRET'));
 });

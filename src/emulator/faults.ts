@@ -29,6 +29,8 @@ export interface FaultSpec {
   delayMs?: number;
   /** How many matching calls get this fault: 1-100000. */
   count: number;
+  /** stable_token only: match only calls whose `force_refresh` is this value. @default either */
+  forceRefresh?: boolean;
 }
 
 /** Default HTTP status of an `http` fault. */
@@ -40,7 +42,7 @@ export const MAX_FAULT_COUNT = 100_000;
 
 const ENDPOINTS: readonly FaultEndpoint[] = ['token', 'stable_token', 'api', '*'];
 const KINDS: readonly FaultKind[] = ['errcode', 'http', 'delay', 'drop', 'malformed'];
-const KEYS = new Set(['appid', 'endpoint', 'kind', 'errcode', 'status', 'delayMs', 'count']);
+const KEYS = new Set(['appid', 'endpoint', 'kind', 'errcode', 'status', 'delayMs', 'count', 'forceRefresh']);
 
 const bad = (reason: string): never => {
   throw new WechatMpError('WMP_ERR_EMULATOR', `invalid fault: ${reason}`);
@@ -60,7 +62,9 @@ export function parseFaultSpec(value: unknown): FaultSpec {
   if (!ENDPOINTS.includes(v.endpoint as FaultEndpoint)) bad(`"endpoint" must be one of ${ENDPOINTS.join(', ')}`);
   if (!KINDS.includes(v.kind as FaultKind)) bad(`"kind" must be one of ${KINDS.join(', ')}`);
   if (!isInt(v.count, 1, MAX_FAULT_COUNT)) bad(`"count" must be an integer from 1 to ${MAX_FAULT_COUNT}`);
+  if (v.forceRefresh !== undefined && typeof v.forceRefresh !== 'boolean') bad('"forceRefresh" must be a boolean');
   const spec: FaultSpec = { appid: v.appid as string, endpoint: v.endpoint as FaultEndpoint, kind: v.kind as FaultKind, count: v.count as number };
+  if (typeof v.forceRefresh === 'boolean') spec.forceRefresh = v.forceRefresh;
   switch (spec.kind) {
     case 'errcode':
       if (!isInt(v.errcode, -2147483648, 2147483647) || v.errcode === 0) bad('"errcode" must be a non-zero integer for kind "errcode"');
@@ -89,9 +93,12 @@ export class FaultQueue {
   }
 
   /** The fault for a call of `appId` to `endpoint`, if one is pending; consumes one of its count. */
-  take(appId: string | undefined, endpoint: Exclude<FaultEndpoint, '*'>): FaultSpec | undefined {
+  take(appId: string | undefined, endpoint: Exclude<FaultEndpoint, '*'>, forceRefresh?: boolean): FaultSpec | undefined {
     const i = this.#pending.findIndex(
-      (f) => (f.appid === '*' || f.appid === appId) && (f.endpoint === '*' || f.endpoint === endpoint),
+      (f) =>
+        (f.appid === '*' || f.appid === appId) &&
+        (f.endpoint === '*' || f.endpoint === endpoint) &&
+        (f.forceRefresh === undefined || f.forceRefresh === (forceRefresh ?? false)),
     );
     if (i < 0) return undefined;
     const f = this.#pending[i] as FaultSpec;

@@ -27,6 +27,8 @@ export interface RouteMatch {
   readonly appId: string | undefined;
   readonly counter: CounterKind;
   readonly faultEndpoint: Exclude<FaultEndpoint, '*'>;
+  /** stable_token only: whether the call asks for force_refresh (faults may select on it). */
+  readonly forceRefresh?: boolean;
   readonly respond: () => JsonReply;
 }
 

@@ -118,7 +118,7 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
     }
     const match = route(request, state);
     state.counters.hit(match.appId, match.counter, request.path);
-    const fault = state.faults.take(match.appId, match.faultEndpoint);
+    const fault = state.faults.take(match.appId, match.faultEndpoint, match.forceRefresh);
     switch (fault?.kind) {
       case undefined:
         sendReply(res, match.respond());

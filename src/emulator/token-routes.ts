@@ -42,6 +42,7 @@ export const stableTokenRoute: Route = (req, state) => {
     appId: knownAppId(state, fromBody) ?? knownAppId(state, req.query.get('appid')),
     counter: 'stable_token',
     faultEndpoint: 'stable_token',
+    forceRefresh: body?.ok ? body.value.force_refresh === true : false,
     respond: () => {
       if (req.method !== 'POST') return wechatError(43002);
       if (QUERY_CREDENTIALS.some((k) => req.query.has(k))) return wechatError(41002);

@@ -72,10 +72,16 @@ let stopping = false;
 const stop = () => {
   if (stopping) return;
   stopping = true;
-  void service
+  service
     .close()
     .then(() => emulator.close())
-    .then(() => process.exit(0));
+    .then(
+      () => process.exit(0),
+      (err: unknown) => {
+        process.stderr.write(`sandbox shutdown failed: ${(err as Error).message}\n`);
+        process.exit(1);
+      },
+    );
 };
 process.on('SIGINT', stop);
 process.on('SIGTERM', stop);

@@ -120,7 +120,9 @@ export function createApp(config: AppConfig, handlers?: HandlerMap | HandlerRegi
   };
 
   const app = new Koa() as Koa & Partial<WechatApp>;
-  app.proxy = true;
+  // Off by default: with it, X-Forwarded-For picks the client address, which a direct client can forge.
+  app.proxy = config.server.trustProxy;
+  app.maxIpsCount = 1;
   // Errors are logged by our own middleware below; Koa's default stderr dump would print stacks.
   app.silent = true;
 

@@ -50,7 +50,9 @@ export function mountTokenService(
     const header = ctx.get('authorization');
     const provided = header.startsWith('Bearer ') ? header.slice(7) : '';
     if (!safeEqual(provided, options.secret)) {
-      if (failures.size >= MAX_TRACKED_CLIENTS) failures.clear();
+      // Evict the oldest entry (Map keeps insertion order) rather than clearing every counter,
+      // which would let a flood of addresses reset the limit of the one being attacked from.
+      if (!failures.has(client) && failures.size >= MAX_TRACKED_CLIENTS) failures.delete(failures.keys().next().value as string);
       const e = failures.get(client) ?? { count: 0, resetAt: t + AUTH_FAILURE_WINDOW_MS };
       e.count++;
       failures.set(client, e);

@@ -332,7 +332,7 @@ export class TokenManager {
         // Reported once the refresh is over (saved, lease released, single-flight cleared).
         const event = this.#refreshedEvent;
         this.#refreshedEvent = undefined;
-        if (event) this.#hooks.refreshed?.(event);
+        if (event) this.#notify('refreshed', () => this.#hooks.refreshed?.(event));
         // stable_token before its rotation window (or a central service that has not refreshed yet)
         // may return a token that is already due: do not spin on it.
         const now = this.#now();
@@ -461,7 +461,7 @@ export class TokenManager {
     } else {
       this.#log.warn({ event: 'token.refresh_failed', appid: this.appid, code: error.code, errcode, background }, `access_token refresh failed: ${error.message}`);
     }
-    this.#hooks.refreshFailed?.({ error, background });
+    this.#notify('refreshFailed', () => this.#hooks.refreshFailed?.({ error, background }));
   }
 
   #leaseWaitExpired(): AccessToken {
@@ -514,7 +514,7 @@ export class TokenManager {
       if (this.#pendingSave && this.#pendingSave.fetched_at <= token.fetched_at) this.#pendingSave = undefined;
       this.#saveFailures = 0;
       if (deferred) this.#log.info({ event: 'token.saved_deferred', appid: this.appid }, 'access_token saved to the store after an earlier failure');
-      this.#hooks.saved?.({ deferred });
+      this.#notify('saved', () => this.#hooks.saved?.({ deferred }));
     } catch (err) {
       this.#storeFailed('save', err);
       // Keep it: the token is valid whether or not the store took it (silenceper/wechat PR #762).
@@ -544,7 +544,20 @@ export class TokenManager {
   #storeFailed(operation: string, err: unknown): void {
     const error = err instanceof WechatMpError ? err : new TokenStoreError(operation, (err as Error)?.name ?? 'error', { cause: err });
     this.#log.warn({ event: 'token.store_error', appid: this.appid, operation, code: error.code }, `token store ${operation} failed; continuing without it: ${error.message}`);
-    this.#hooks.storeError?.({ operation, error });
+    this.#notify('storeError', () => this.#hooks.storeError?.({ operation, error }));
+  }
+
+  /**
+   * Run an observer hook (these reach user event listeners). A throwing listener is logged and
+   * ignored: it must never break a refresh, skip the re-arming of the background timer, or replace
+   * the real error.
+   */
+  #notify(hook: string, call: () => void): void {
+    try {
+      call();
+    } catch (err) {
+      this.#log.error({ event: 'token.listener_error', appid: this.appid, hook, err: { name: (err as Error)?.name, message: (err as Error)?.message } }, 'a token event listener threw; ignored');
+    }
   }
 
   // ---- background ----

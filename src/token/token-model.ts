@@ -70,7 +70,15 @@ function isDuplicateKey(err: unknown): boolean {
   return (err as { code?: number } | undefined)?.code === 11000;
 }
 
-function toStored(doc: { token: string; expiresAt: Date; fetchedAt: Date }): StoredToken {
+const validDate = (d: unknown): d is Date => d instanceof Date && Number.isFinite(d.getTime());
+
+/**
+ * The stored token of a document, or null for a document without a usable token: for example one
+ * left in `tokens` by the tutorial schema (`access_token`, `expires_in`). Such a document is treated
+ * as absent and overwritten by the next save, instead of breaking every read on every instance.
+ */
+function toStored(doc: { token?: unknown; expiresAt?: unknown; fetchedAt?: unknown }): StoredToken | null {
+  if (typeof doc.token !== 'string' || doc.token.length === 0 || !validDate(doc.expiresAt) || !validDate(doc.fetchedAt)) return null;
   return freezeToken({ access_token: doc.token, expires_at: doc.expiresAt.getTime(), fetched_at: doc.fetchedAt.getTime() });
 }
 
@@ -112,14 +120,15 @@ tokenSchema.static('saveAccessToken', async function saveAccessToken(this: Token
   }
   for (let attempt = 1; ; attempt++) {
     const existing = await this.findOne({ appid: data.appid });
-    if (existing && existing.fetchedAt.getTime() > data.fetched_at) return toStored(existing);
+    const current = existing ? toStored(existing) : null;
+    if (current && current.fetched_at > data.fetched_at) return current;
     const doc = existing ?? new this({ appid: data.appid });
     doc.token = data.access_token;
     doc.expiresAt = new Date(data.expires_at);
     doc.fetchedAt = new Date(data.fetched_at);
     try {
       await doc.save();
-      return toStored(doc);
+      return toStored(doc) as StoredToken;
     } catch (err) {
       const raced = isDuplicateKey(err) || err instanceof mongoose.Error.VersionError || err instanceof mongoose.Error.DocumentNotFoundError;
       if (!raced || attempt >= SAVE_ATTEMPTS) throw err;

@@ -66,7 +66,11 @@ export class TokenQuotaError extends WechatMpError {
 }
 
 /** What went wrong on the wire. */
-export type UpstreamFailureKind = 'network' | 'timeout' | 'http_status' | 'errcode' | 'malformed';
+/**
+ * What failed: `rejected_token` means stable_token keeps returning a token WeChat already refused and
+ * `force_refresh` is not allowed right now (20 a day, 30 s apart).
+ */
+export type UpstreamFailureKind = 'network' | 'timeout' | 'http_status' | 'errcode' | 'malformed' | 'rejected_token';
 
 /** An upstream HTTP call failed after bounded retries. */
 export class UpstreamError extends WechatMpError {

@@ -94,7 +94,10 @@ export class UpstreamTokenEndpoint {
     const normal = await this.#once(false);
     if (!ctx.rejected || normal.access_token !== ctx.rejected) return normal;
     const now = this.#o.now();
-    if (!this.#budget.allows(now)) return normal;
+    // Handing the refused token back would store it again for every instance: fail instead, typed.
+    if (!this.#budget.allows(now)) {
+      throw new UpstreamError(this.endpoint, 'rejected_token', 1, 'stable_token still returns the rejected token and force_refresh is not allowed now (20 a day, 30 s apart)');
+    }
     this.#budget.record(now);
     return { ...(await this.#once(true)), forced: true };
   }
@@ -123,7 +126,9 @@ export class UpstreamTokenEndpoint {
             url: `${o.apiBase}/cgi-bin/stable_token`,
             endpoint,
             body: { grant_type: 'client_credential', appid: o.appId, secret: o.appSecret, force_refresh: forceRefresh },
-            retry: true, // idempotent: without force_refresh it returns the current token
+            // Idempotent only without force_refresh: a forced call that timed out may already have
+            // rotated the token and spent one of the 20 daily forces; a retry would break the 30 s spacing.
+            retry: !forceRefresh,
             classify,
           });
     const errcode = typeof json.errcode === 'number' ? json.errcode : 0;

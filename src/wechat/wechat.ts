@@ -35,7 +35,7 @@ import {
   type TokenStatus,
 } from '../token/token-manager.js';
 import { APPID_PATTERN, type AccessToken, type StoredToken, type TokenStore } from '../token/types.js';
-import { HttpClient, DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_REQUEST_TIMEOUT_MS, type RetryPolicy } from './http-client.js';
+import { HttpClient, DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_REQUEST_TIMEOUT_MS, DEFAULT_RETRY_ATTEMPTS, DEFAULT_RETRY_MAX_DELAY_MS, type RetryPolicy } from './http-client.js';
 import { STABLE_ROTATION_WINDOW_SECONDS, UpstreamTokenEndpoint, type TokenMode } from './token-endpoint.js';
 import { TokenSourceClient } from './token-source-client.js';
 import { WechatApiError } from './errors.js';
@@ -48,6 +48,8 @@ export type { TokenMode } from './token-endpoint.js';
 export const DEFAULT_WECHAT_API_BASE = 'https://api.weixin.qq.com';
 /** Default token endpoint. */
 export const DEFAULT_TOKEN_MODE: TokenMode = 'stable';
+/** Time allowed for one token-store operation when sizing the default lease, ms (MongoDB server selection is 3 s). */
+export const STORE_OPERATION_ALLOWANCE_MS = 3000;
 /** errcodes that mean "this access_token is not (or no longer) valid": recover once, then give up. */
 export const TOKEN_REJECTED_ERRCODES: ReadonlySet<number> = new Set([40001, 40014, 42001]);
 
@@ -97,7 +99,10 @@ export interface WechatOptions {
   connectTimeoutMs?: number;
   /** Retries of transient failures. @default { attempts: 3, baseDelayMs: 200, maxDelayMs: 2000 } */
   retry?: RetryPolicy;
-  /** Lifetime of an unreleased refresh lease, ms. @default DEFAULT_LEASE_TTL_MS (30000) */
+  /**
+   * Lifetime of an unreleased refresh lease, ms.
+   * @default the larger of DEFAULT_LEASE_TTL_MS (30000) and the longest refresh the timeout and retry settings allow (30000 with the defaults)
+   */
   leaseTtlMs?: number;
   /** How long a caller waits while another instance holds the lease, ms. @default DEFAULT_LEASE_WAIT_MS (35000) */
   leaseWaitMs?: number;
@@ -278,6 +283,13 @@ export class Wechat extends EventEmitter<WechatEvents> {
       const endpoint = new UpstreamTokenEndpoint({ appId: o.appID, appSecret: o.appSecret, apiBase, mode: tokenMode, http: this.#http, now });
       fetcher = { source: 'upstream', fetch: (ctx) => endpoint.fetch(ctx) };
     }
+    // The lease must outlive the longest refresh its holder can make, or a waiting instance takes it
+    // over mid-fetch and calls WeChat too: a retried normal call, a single forced call (stable mode),
+    // and two store operations (invalidate, save) bounded by the driver's server selection timeout.
+    const requestMs = o.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+    const attempts = o.retry?.attempts ?? DEFAULT_RETRY_ATTEMPTS;
+    const worstRefreshMs = attempts * requestMs + (attempts - 1) * (o.retry?.maxDelayMs ?? DEFAULT_RETRY_MAX_DELAY_MS) + requestMs + 2 * STORE_OPERATION_ALLOWANCE_MS;
+    const leaseTtlMs = o.leaseTtlMs ?? Math.max(DEFAULT_LEASE_TTL_MS, worstRefreshMs);
     let marginSeconds = o.refreshMarginSeconds ?? DEFAULT_REFRESH_MARGIN_SECONDS;
     if (tokenSource === undefined && tokenMode === 'stable') marginSeconds = Math.min(marginSeconds, STABLE_ROTATION_WINDOW_SECONDS);
     this.#manager = new TokenManager({
@@ -291,8 +303,8 @@ export class Wechat extends EventEmitter<WechatEvents> {
       refreshMarginMs: marginSeconds * 1000,
       expirySkewMs: (o.expirySkewSeconds ?? DEFAULT_EXPIRY_SKEW_SECONDS) * 1000,
       refreshJitterMs: (o.refreshJitterSeconds ?? DEFAULT_REFRESH_JITTER_SECONDS) * 1000,
-      leaseTtlMs: o.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS,
-      leaseWaitMs: o.leaseWaitMs ?? DEFAULT_LEASE_WAIT_MS,
+      leaseTtlMs,
+      leaseWaitMs: o.leaseWaitMs ?? Math.max(DEFAULT_LEASE_WAIT_MS, leaseTtlMs + 5000),
       leasePollMs: o.leasePollMs ?? DEFAULT_LEASE_POLL_MS,
       permanentErrorCooldownMs: (o.permanentErrorCooldownSeconds ?? DEFAULT_PERMANENT_ERROR_COOLDOWN_SECONDS) * 1000,
       quotaCooldownMs: (o.quotaCooldownSeconds ?? DEFAULT_QUOTA_COOLDOWN_SECONDS) * 1000,
@@ -353,6 +365,8 @@ export class Wechat extends EventEmitter<WechatEvents> {
     } catch (err) {
       if (!(err instanceof WechatApiError) || !TOKEN_REJECTED_ERRCODES.has(err.errcode)) throw err;
       const fresh = await this.invalidateAccessToken(token.access_token);
+      // The same token again would be refused again: report the original rejection instead.
+      if (fresh.access_token === token.access_token) throw err;
       // Exactly one retry: a second rejection is the caller's error, never a loop.
       return await this.#call<T>(method, path, fresh.access_token, opts);
     }
