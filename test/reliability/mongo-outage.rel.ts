@@ -199,7 +199,7 @@ test(`MongoDB stopped for ${OUTAGE_MS / 1000} s under ${RATE_PER_S} pushes/s`, {
   assert.notEqual(t2, t1);
   const savedT2 = await waitFor(async () => (await tokenInMongo()) === t2, 10_000);
   report.checks.push(['token refreshed after recovery reaches MongoDB', savedT2 ? 'yes' : 'NO']);
-  assert.ok(savedT2);
+  assert.ok(savedT2, 'the token refreshed after recovery reached MongoDB');
 
   // Dedupe resumes: the message A handled before the outage, re-delivered to B now.
   const retryEarly = makePush(early.spec, { mode: 'compatible', openId: early.openId, msgId: early.msgId!, createTime: early.createTime });
