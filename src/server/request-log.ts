@@ -26,8 +26,10 @@ export function requestLog(logger: Logger, metrics: ServiceMetrics | undefined, 
       const route = routeOf(ctx.path);
       metrics?.httpRequests.inc({ method: ctx.method, route, status: String(status) });
       metrics?.httpDuration.observe({ method: ctx.method, route }, durationMs / 1000);
-      // /healthz and /metrics are polled constantly; keep them out of the info log.
-      const level = route === '/healthz' || route === '/metrics' ? 'debug' : status >= 500 ? 'error' : 'info';
+      // Probes are polled constantly: keep them out of the info log. A 503 from /readyz is an
+      // expected answer (not ready yet, or MongoDB away), not a server error worth an alert.
+      const probe = route === '/healthz' || route === '/metrics' || route === '/readyz';
+      const level = probe ? (status >= 500 ? 'warn' : 'debug') : status >= 500 ? 'error' : 'info';
       logger[level](
         {
           event: 'http.request',
