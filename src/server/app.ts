@@ -22,6 +22,9 @@ import { mountHealth, type ReadinessCheck } from './health.js';
 import { mountTokenService } from './token-service.js';
 import { requestLog } from './request-log.js';
 
+/** Default bound on waiting for late replies at shutdown, ms. */
+export const DEFAULT_LATE_REPLY_DRAIN_MS = 10_000;
+
 /** What the app needs besides the config. All optional except `mongo` when a store is `mongo`. */
 export interface AppDeps {
   /** @default noopLogger */
@@ -45,8 +48,11 @@ export interface WechatApp extends Koa {
   /** The access_token client (call `start()` to begin background refresh). */
   readonly wechat: Wechat;
   readonly metrics: ServiceMetrics;
-  /** Stops background work and releases leases (does not close the injected Mongo connection). */
-  close(): Promise<void>;
+  /**
+   * Waits (up to `graceMs`) for handlers that missed the reply deadline and their late replies, then
+   * stops the token refresher and releases its lease. Does not close the injected Mongo connection.
+   */
+  close(graceMs?: number): Promise<void>;
 }
 
 function buildTokenStore(config: AppConfig, deps: AppDeps): TokenStore {
@@ -153,10 +159,8 @@ export function createApp(config: AppConfig, handlers?: HandlerMap | HandlerRegi
     observer,
   };
   const resolvedHandlers = handlers ?? exampleHandlers();
-  router.all(
-    webhookPath,
-    resolvedHandlers instanceof HandlerRegistry ? webhook(webhookOptions, resolvedHandlers) : webhook(webhookOptions, resolvedHandlers),
-  );
+  const webhookMiddleware = resolvedHandlers instanceof HandlerRegistry ? webhook(webhookOptions, resolvedHandlers) : webhook(webhookOptions, resolvedHandlers);
+  router.all(webhookPath, webhookMiddleware);
 
   const checks: Record<string, ReadinessCheck> = {
     token: () => {
@@ -188,7 +192,9 @@ export function createApp(config: AppConfig, handlers?: HandlerMap | HandlerRegi
   return Object.assign(app, {
     wechat,
     metrics,
-    async close() {
+    async close(graceMs: number = DEFAULT_LATE_REPLY_DRAIN_MS) {
+      // Late replies go out through the token client, so they finish (bounded) before it closes.
+      await webhookMiddleware.drain(graceMs);
       await wechat.close();
     },
   }) as WechatApp;

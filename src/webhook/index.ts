@@ -3,7 +3,7 @@
  * for `router.all(path, ...)`. Knows nothing about access tokens: late replies go through an injected
  * `sender`.
  */
-export { webhook, type WechatRequestState } from './middleware.js';
+export { webhook, type WechatRequestState, type WebhookMiddleware } from './middleware.js';
 export {
   resolveWebhookOptions,
   DEFAULT_TIMESTAMP_WINDOW_SECONDS,

@@ -70,20 +70,31 @@ function errorFields(err: unknown): { name: string; message: string; code?: stri
   return { name: typeof err, message: String(err) };
 }
 
+/** The webhook middleware, with a way to wait for work that outlives its requests. */
+export interface WebhookMiddleware extends Koa.Middleware {
+  /**
+   * Wait until handlers that missed the reply deadline have finished and their replies have been
+   * handed to `sender`, for at most `timeoutMs`. For graceful shutdown: call it after the HTTP server
+   * stopped accepting and before closing what `sender` uses. Resolves `true` when nothing is left.
+   */
+  drain(timeoutMs: number): Promise<boolean>;
+}
+
 /**
  * The webhook as Koa middleware, for `router.all(path, webhook(options, handlers))`.
  * It answers every request itself (it does not call `next`).
  * @throws {InvalidOptionError} for bad options (at construction, not per request).
  */
-export function webhook(options: WebhookOptions, handlers: HandlerMap): Koa.Middleware;
+export function webhook(options: WebhookOptions, handlers: HandlerMap): WebhookMiddleware;
 /** The webhook with handlers from a {@link HandlerRegistry}. */
-export function webhook(options: WebhookOptions, handlers: HandlerRegistry): Koa.Middleware;
+export function webhook(options: WebhookOptions, handlers: HandlerRegistry): WebhookMiddleware;
 // Overloads rather than a union parameter: with a union, `{ fallback: (m) => ... }` would be typed
 // against HandlerRegistry's `fallback` method too and lose its contextual type.
-export function webhook(options: WebhookOptions, handlers: HandlerMap | HandlerRegistry): Koa.Middleware {
+export function webhook(options: WebhookOptions, handlers: HandlerMap | HandlerRegistry): WebhookMiddleware {
   const o = resolveWebhookOptions(options);
   const registry = handlers instanceof HandlerRegistry ? handlers : HandlerRegistry.from(handlers);
-  return new WebhookEndpoint(o, registry).middleware();
+  const endpoint = new WebhookEndpoint(o, registry);
+  return Object.assign(endpoint.middleware(), { drain: (timeoutMs: number) => endpoint.drain(timeoutMs) });
 }
 
 class WebhookEndpoint {
@@ -93,6 +104,8 @@ class WebhookEndpoint {
   /** Deliveries being answered in this process, by dedupe key: local re-deliveries wait on these. */
   readonly #inflight = new Map<string, Promise<string>>();
   readonly #leaseMs: number;
+  /** Late deliveries (handlers past the deadline, then `sender`) still running. */
+  readonly #late = new Set<Promise<void>>();
 
   constructor(o: ResolvedWebhookOptions, registry: HandlerRegistry) {
     this.#o = o;
@@ -306,7 +319,7 @@ class WebhookEndpoint {
     const ids = messageIds(message);
     this.#notify(() => o.observer.onDeadline?.({ msgType: message.MsgType, deadlineMs: o.replyDeadlineMs }));
     o.logger.warn({ event: 'webhook.deadline', ...ids, deadlineMs: o.replyDeadlineMs }, 'handler missed the reply deadline; answered success');
-    work
+    const delivery: Promise<void> = work
       .then(
         async (result) => {
           this.#handlerDone(message, t0, true);
@@ -328,7 +341,27 @@ class WebhookEndpoint {
         },
         (err: unknown) => this.#handlerFailed(err, message, t0),
       )
-      .catch((err: unknown) => this.#handlerFailed(err, message, t0));
+      .catch((err: unknown) => this.#handlerFailed(err, message, t0))
+      .finally(() => this.#late.delete(delivery));
+    this.#late.add(delivery);
+  }
+
+  /** See {@link WebhookMiddleware.drain}. */
+  async drain(timeoutMs: number): Promise<boolean> {
+    if (this.#late.size === 0) return true;
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<false>((resolve) => {
+      timer = setTimeout(() => resolve(false), Math.max(0, timeoutMs));
+    });
+    // Deliveries never reject (their errors are logged above); loop in case one starts while waiting.
+    const settled = (async () => {
+      while (this.#late.size > 0) await Promise.all([...this.#late]);
+      return true as const;
+    })();
+    const done = await Promise.race([settled, timedOut]);
+    clearTimeout(timer);
+    if (!done) this.#o.logger.warn({ event: 'webhook.drain_timeout', pending: this.#late.size, timeoutMs }, 'late replies still running at shutdown; giving up on them');
+    return done;
   }
 
   #handlerDone(message: WechatMessage, t0: number, ok: boolean): void {

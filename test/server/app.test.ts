@@ -256,3 +256,28 @@ describe('redaction', () => {
     }
   });
 });
+
+describe('shutdown', () => {
+  test('close() waits for a handler that missed the deadline and delivers its late reply', async () => {
+    const config = configFor({ WEBHOOK_REPLY_DEADLINE_MS: '100' });
+    const app = createApp(
+      config,
+      {
+        text: async (m) => {
+          await new Promise((r) => setTimeout(r, 400));
+          return `late: ${m.Content}`;
+        },
+      },
+      { tokenStore: new MemoryTokenStore(), processMetrics: false },
+    );
+    await app.wechat.fetchAccessToken();
+    const before = emulator.messages().length;
+    const res = await signedPost(app, { type: 'text', content: 'slowpoke' });
+    assert.equal(res.status, 200);
+    assert.equal(res.text, 'success', 'the deadline answered success');
+    await app.close();
+    const sent = emulator.messages().slice(before);
+    assert.equal(sent.length, 1, 'the late reply went out through custom/send before close() resolved');
+    assert.deepEqual((sent[0] as { body?: unknown }).body, { touser: 'oUser0000000000000000000001', msgtype: 'text', text: { content: 'late: slowpoke' } });
+  });
+});
