@@ -109,7 +109,13 @@ export class FileTokenStore implements TokenStore {
   }
 
   async releaseLease(appid: string, owner: string): Promise<void> {
-    await this.#claimIf(this.#leasePath(appid), 'releaseLease', (raw) => (parseJson(raw) as Partial<LeaseContent> | undefined)?.owner === owner);
+    const file = this.#leasePath(appid);
+    const ours = (raw: string) => (parseJson(raw) as Partial<LeaseContent> | undefined)?.owner === owner;
+    // Read first and touch only our own lock: moving another holder's lock away, even for a moment,
+    // would let a third process create a lock meanwhile, and the put-back would then drop the holder's.
+    const raw = await this.#read(file, 'releaseLease');
+    if (raw === null || !ours(raw)) return;
+    await this.#claimIf(file, 'releaseLease', ours);
   }
 
   #tokenPath(appid: string): string {

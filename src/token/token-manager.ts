@@ -323,7 +323,11 @@ export class TokenManager {
   // ---- refresh ----
 
   #singleFlight(rejected: string | undefined, background: boolean): Promise<AccessToken> {
-    if (this.#inflight) return this.#inflight;
+    if (this.#inflight) {
+      // A caller joined a background refresh: its failure is now seen by someone, report it so.
+      if (!background) this.#inflightBackground = false;
+      return this.#inflight;
+    }
     this.#inflightBackground = background;
     this.#refreshedEvent = undefined;
     const p: Promise<AccessToken> = this.#refresh(rejected).then(
