@@ -32,6 +32,8 @@ export const DEFAULT_REFRESH_JITTER_SECONDS = 60;
 export const DEFAULT_LEASE_TTL_MS = 30_000;
 /** Default time a caller waits while another instance holds the lease, ms (longer than the TTL, so a crashed holder's lease expires within it). */
 export const DEFAULT_LEASE_WAIT_MS = 35_000;
+/** Longest `close()` waits for an in-flight refresh before releasing the lease, ms. */
+export const CLOSE_WAIT_MS = 2000;
 /** Default interval of store re-reads while waiting for the lease holder, ms. */
 export const DEFAULT_LEASE_POLL_MS = 100;
 /** Default pause of upstream token calls after a permanent error, seconds. */
@@ -301,7 +303,19 @@ export class TokenManager {
     if (this.#saveTimer !== undefined) this.#timers.clearTimeout(this.#saveTimer);
     this.#timer = undefined;
     this.#saveTimer = undefined;
-    await this.#inflight?.catch(() => {});
+    if (this.#inflight) {
+      // Let a refresh that is nearly done save its token, but do not hold shutdown hostage to a
+      // hanging upstream: the lease is released (or expires) either way.
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([
+        this.#inflight.catch(() => {}),
+        new Promise<void>((resolve) => {
+          timer = setTimeout(resolve, CLOSE_WAIT_MS);
+          timer.unref?.();
+        }),
+      ]);
+      clearTimeout(timer);
+    }
     await this.#release();
   }
 

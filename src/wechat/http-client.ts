@@ -109,6 +109,7 @@ export class HttpClient {
   readonly #sleep: (ms: number) => Promise<void>;
   readonly #random: () => number;
   #dispatcher: Dispatcher | undefined;
+  #closed = false;
   readonly #ownsDispatcher: boolean;
 
   constructor(options: HttpClientOptions = {}) {
@@ -131,6 +132,8 @@ export class HttpClient {
 
   /** Perform `spec`, retrying transient failures; throws {@link UpstreamError} when they persist. */
   async call(spec: CallSpec): Promise<CallResult> {
+    // A call after close() must not quietly open a new keep-alive pool that nothing will close.
+    if (this.#closed) throw new UpstreamError(spec.endpoint, 'network', 0, 'the WeChat HTTP client is closed');
     const attempts = spec.retry ? this.attempts : 1;
     for (let attempt = 1; ; attempt++) {
       try {
@@ -146,10 +149,13 @@ export class HttpClient {
 
   /** Close the built-in dispatcher (a dispatcher passed in is left to its owner). */
   async close(): Promise<void> {
+    this.#closed = true;
     if (this.#ownsDispatcher && this.#dispatcher) {
       const d = this.#dispatcher;
       this.#dispatcher = undefined;
-      await d.close().catch(() => {});
+      // destroy, not close: close() waits for requests still hanging on a slow upstream, which
+      // would stretch shutdown by up to a request timeout per attempt. Their callers get an error.
+      await d.destroy().catch(() => {});
     }
   }
 

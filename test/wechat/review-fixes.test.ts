@@ -74,3 +74,19 @@ test('a legacy tutorial document in the tokens collection is treated as absent a
   assert.equal((await store.get(APPID))?.access_token, t.access_token);
   await wechat.close();
 });
+
+test('close() during a hanging refresh returns within its bound, and later calls fail typed', { timeout: 30_000 }, async () => {
+  emu.reset();
+  // requestTimeoutMs 1000 x 3 attempts would keep the refresh busy for over 3 s; a 10 s delay per call keeps it hanging.
+  emu.injectFault({ appid: APPID, endpoint: 'stable_token', kind: 'delay', delayMs: 10_000, count: 3 });
+  const wechat = wechatOn(emu, { requestTimeoutMs: 10_000 });
+  const pending = wechat.fetchAccessToken().catch((e: unknown) => e);
+  await new Promise((r) => setTimeout(r, 100));
+  const started = Date.now();
+  await wechat.close();
+  const took = Date.now() - started;
+  assert.ok(took < 5000, `close() took ${took} ms; it must not wait for the hanging upstream`);
+  const outcome = await pending;
+  assert.ok(outcome instanceof WechatMpError, 'the hanging refresh ends with a typed error');
+  await assert.rejects(wechat.getApiDomainIp(), (e: unknown) => e instanceof WechatMpError && e.code === 'WMP_ERR_UPSTREAM');
+});
