@@ -147,22 +147,25 @@ export const tokenLeaseSchema = new Schema<TokenLeaseDocument, TokenLeaseModel>(
   { collection: 'token_leases', autoIndex: false, autoCreate: false, versionKey: false },
 );
 
-/** The `Token` model on `connection` (compiled once per connection). */
-export function getTokenModel(connection: Connection, name = TOKEN_MODEL_NAME): TokenModel {
+/**
+ * The model `name` on `connection` with `schema`, compiled once per connection. A model of that name
+ * compiled from another schema is refused rather than silently reused.
+ */
+function modelOn<TModel>(connection: Connection, name: string, schema: Schema): TModel {
   const existing = connection.models[name];
   if (existing) {
-    if ((existing.schema as unknown) !== tokenSchema) throw new InvalidOptionError('connection', `a connection whose "${name}" model is not already defined with another schema`);
-    return existing as unknown as TokenModel;
+    if ((existing.schema as unknown) !== schema) throw new InvalidOptionError('connection', `a connection whose "${name}" model is not already defined with another schema`);
+    return existing as unknown as TModel;
   }
-  return connection.model<TokenDocument, TokenModel>(name, tokenSchema);
+  return connection.model(name, schema) as unknown as TModel;
+}
+
+/** The `Token` model on `connection` (compiled once per connection). */
+export function getTokenModel(connection: Connection, name = TOKEN_MODEL_NAME): TokenModel {
+  return modelOn<TokenModel>(connection, name, tokenSchema as unknown as Schema);
 }
 
 /** The `TokenLease` model on `connection`. */
 export function getTokenLeaseModel(connection: Connection, name = TOKEN_LEASE_MODEL_NAME): TokenLeaseModel {
-  const existing = connection.models[name];
-  if (existing) {
-    if ((existing.schema as unknown) !== tokenLeaseSchema) throw new InvalidOptionError('connection', `a connection whose "${name}" model is not already defined with another schema`);
-    return existing as unknown as TokenLeaseModel;
-  }
-  return connection.model<TokenLeaseDocument, TokenLeaseModel>(name, tokenLeaseSchema);
+  return modelOn<TokenLeaseModel>(connection, name, tokenLeaseSchema as unknown as Schema);
 }

@@ -8,21 +8,16 @@ import assert from 'node:assert/strict';
 import type { Emulator } from '../../src/emulator/index.js';
 import { WechatMpError } from '../../src/errors.js';
 import { MemoryTokenStore } from '../../src/token/memory-token-store.js';
-import type { Wechat } from '../../src/wechat/wechat.js';
-import { APPID, SECRET, startEmu, tokenCalls, wechatOn } from '../wechat/support/harness.js';
+import { APPID, SECRET, startEmu, tokenCalls, wechatOn, wechatTracker } from '../wechat/support/harness.js';
 
 let emu: Emulator;
-const opened: Wechat[] = [];
-function track(w: Wechat): Wechat {
-  opened.push(w);
-  return w;
-}
+const { track, closeAll } = wechatTracker();
 before(async () => {
   emu = await startEmu();
 });
 beforeEach(() => emu.reset());
 after(async () => {
-  await Promise.all(opened.map((w) => w.close()));
+  await closeAll();
   await emu.close();
 });
 

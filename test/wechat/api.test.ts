@@ -13,15 +13,11 @@ import { parseJsonLossless } from '../../src/wechat/lossless-json.js';
 import { ForceRefreshBudget } from '../../src/wechat/token-endpoint.js';
 import type { Wechat } from '../../src/wechat/wechat.js';
 import { useTestDatabase, type TestDatabase } from '../support/test-db.js';
-import { APPID, SECRET, errorText, recordingLogger, startEmu, wechatOn } from './support/harness.js';
+import { APPID, SECRET, errorText, recordingLogger, startEmu, wechatOn, wechatTracker } from './support/harness.js';
 
 let emu: Emulator;
 let db: TestDatabase;
-const opened: Wechat[] = [];
-function track(w: Wechat): Wechat {
-  opened.push(w);
-  return w;
-}
+const { track, closeAll } = wechatTracker();
 before(async () => {
   emu = await startEmu();
   db = await useTestDatabase(import.meta.url);
@@ -31,7 +27,7 @@ beforeEach(async () => {
   await db.connection.dropDatabase();
 });
 after(async () => {
-  await Promise.all(opened.map((w) => w.close()));
+  await closeAll();
   await emu.close();
   await db.cleanup();
 });

@@ -11,23 +11,19 @@ import { MemoryTokenStore } from '../../src/token/memory-token-store.js';
 import type { StoredToken } from '../../src/token/types.js';
 import { TokenPermanentError, TokenQuotaError, UpstreamError } from '../../src/wechat/errors.js';
 import { Wechat } from '../../src/wechat/wechat.js';
-import { APPID, SECRET, errorText, recordingLogger, startEmu, tokenCalls, wechatOn } from './support/harness.js';
+import { APPID, SECRET, errorText, recordingLogger, startEmu, tokenCalls, wechatOn, wechatTracker } from './support/harness.js';
 
 const WRONG_APP = { appId: 'wxwrongsecret00001', secret: 'therightsecret000000000000000001' };
 const WRONG_SECRET = 'WRONGsecretValue9876543210zyxwvu';
 
 let emu: Emulator;
-const opened: Wechat[] = [];
-function track(w: Wechat): Wechat {
-  opened.push(w);
-  return w;
-}
+const { track, closeAll } = wechatTracker();
 before(async () => {
   emu = await startEmu({ apps: [WRONG_APP] });
 });
 beforeEach(() => emu.reset());
 after(async () => {
-  await Promise.all(opened.map((w) => w.close()));
+  await closeAll();
   await emu.close();
 });
 

@@ -72,3 +72,17 @@ export function errorText(err: unknown): string {
   }
   return parts.join('\n');
 }
+
+/** Tracks the Wechat instances a test file opens so one after-hook closes them all. */
+export function wechatTracker(): { track(w: Wechat): Wechat; closeAll(): Promise<void> } {
+  const opened: Wechat[] = [];
+  return {
+    track(w) {
+      opened.push(w);
+      return w;
+    },
+    async closeAll() {
+      await Promise.all(opened.map((w) => w.close()));
+    },
+  };
+}
