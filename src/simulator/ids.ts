@@ -5,9 +5,13 @@ import { randomBytes, randomInt } from 'node:crypto';
 
 const TWO_POW_60 = 1n << 60n;
 
-/** A 64-bit MsgId in [2^60, 2^63) as a decimal string: a JS number would lose its last digits. */
+/**
+ * A 64-bit MsgId in [2^60, 2^63) as a decimal string that a JS number cannot hold: doubles in that
+ * range are spaced 256 or more apart, so an odd value never survives `Number()`. (A plain random value
+ * sometimes does, which let a client that parses MsgId as a number pass by luck.)
+ */
 export function newSimMsgId(): string {
-  return (TWO_POW_60 + (randomBytes(8).readBigUInt64BE(0) % ((1n << 63n) - TWO_POW_60))).toString();
+  return ((TWO_POW_60 + (randomBytes(8).readBigUInt64BE(0) % ((1n << 63n) - TWO_POW_60))) | 1n).toString();
 }
 
 /** A numeric nonce as WeChat sends it (9-10 digits). */

@@ -58,7 +58,7 @@ describe('buildMessageXml', () => {
   });
 
   test('newSimMsgId: decimal strings above 2^53 that a JS number cannot hold', () => {
-    for (let i = 0; i < 50; i++) {
+    for (let i = 0; i < 5000; i++) {
       const id = newSimMsgId();
       assert.match(id, /^\d+$/);
       assert.ok(BigInt(id) > 2n ** 53n && BigInt(id) < 2n ** 63n);
