@@ -48,6 +48,7 @@ export {
   DEFAULT_WECHAT_API_BASE,
   DEFAULT_TOKEN_MODE,
   TOKEN_REJECTED_ERRCODES,
+  MAX_EXPIRY_SKEW_SECONDS,
   type WechatOptions,
   type WechatEvents,
   type ApiCallEvent,

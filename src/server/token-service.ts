@@ -3,7 +3,7 @@
  * get the access_token here instead of calling WeChat's token API, so only this deployment spends
  * token quota and refreshes happen in one place.
  *
- * GET  /internal/access-token             -> {"access_token", "expires_at"} (ms since epoch)
+ * GET  /internal/access-token             -> {"access_token", "expires_at" (ms since epoch), "expires_in" (s left)}
  * POST /internal/access-token/invalidate  {"access_token": "<the token WeChat rejected>"}
  *      -> compare-and-invalidate: refreshes only if that token is still the current one.
  * Both need `Authorization: Bearer <TOKEN_SERVICE_SECRET>` (constant-time check); wrong secrets are
@@ -68,7 +68,7 @@ export function mountTokenService(
   router.get('/internal/access-token', authorize, async (ctx) => {
     const token = await options.tokens.fetchAccessToken();
     ctx.set('Cache-Control', 'no-store');
-    ctx.body = { access_token: token.access_token, expires_at: token.expires_at };
+    ctx.body = tokenBody(token);
   });
 
   router.post('/internal/access-token/invalidate', authorize, async (ctx) => {
@@ -81,8 +81,14 @@ export function mountTokenService(
     }
     const token = await options.tokens.invalidateAccessToken(rejected);
     ctx.set('Cache-Control', 'no-store');
-    ctx.body = { access_token: token.access_token, expires_at: token.expires_at };
+    ctx.body = tokenBody(token);
   });
+
+  // `expires_in` (whole seconds left, rounded down) lets a client whose clock differs from ours
+  // compute the expiry on its own clock; `expires_at` is kept for readers that want the instant.
+  function tokenBody(token: { access_token: string; expires_at: number }): { access_token: string; expires_at: number; expires_in: number } {
+    return { access_token: token.access_token, expires_at: token.expires_at, expires_in: Math.max(0, Math.floor((token.expires_at - now()) / 1000)) };
+  }
 }
 
 async function readJson(ctx: Koa.Context, limit: number): Promise<unknown> {

@@ -284,8 +284,15 @@ export class TokenManager {
       const t = await this.#inflight.catch(() => undefined);
       if (t && t.access_token !== rejected) return t;
     }
+    // A refresh that started before the rejection (refresh-ahead, a central service that has not
+    // rotated yet) may have brought the rejected token back: forget it again and ask for another.
     const cur = this.#current;
-    if (cur && this.#now() < cur.expires_at - this.#skewMs) return cur;
+    if (cur?.access_token === rejected) {
+      this.#current = undefined;
+      this.#currentPromise = undefined;
+    } else if (cur && this.#now() < cur.expires_at - this.#skewMs) {
+      return cur;
+    }
     return this.#singleFlight(rejected, false);
   }
 
@@ -414,6 +421,11 @@ export class TokenManager {
       }
     }
     const token = freezeToken(await this.#fetcher.fetch({ rejected }));
+    // Never hand out (or store) what cannot be used: a central service whose token is already due,
+    // or an answer whose lifetime is shorter than the skew. The failure backs off like any other.
+    if (this.#now() >= token.expires_at - this.#skewMs) {
+      throw new WechatMpError('WMP_ERR_UPSTREAM', `${this.#fetcher.source} returned a token that expires within ${Math.round(this.#skewMs / 1000)} s`);
+    }
     this.#setCurrent(token);
     this.#succeeded();
     const durationMs = this.#now() - started;

@@ -53,7 +53,9 @@ export class TokenSourceClient {
       const reason = typeof json.error === 'string' ? json.error.slice(0, 200) : 'no token in the answer';
       throw new TokenSourceError(`${spec.endpoint} answered HTTP ${status}: ${reason}`, { status });
     }
-    const expiresAt = typeof json.expires_at === 'number' ? json.expires_at : startedAt + (json.expires_in as number) * 1000;
+    // `expires_in` is relative, so it holds whatever the two clocks say; counted from when the request
+    // started, it errs on the early side. `expires_at` alone is the service's clock.
+    const expiresAt = typeof json.expires_in === 'number' && Number.isFinite(json.expires_in) ? startedAt + json.expires_in * 1000 : (json.expires_at as number);
     const fetchedAt = typeof json.fetched_at === 'number' ? json.fetched_at : startedAt;
     return Object.freeze({ access_token: json.access_token as string, expires_at: expiresAt, fetched_at: fetchedAt });
   }

@@ -50,6 +50,8 @@ export const DEFAULT_WECHAT_API_BASE = 'https://api.weixin.qq.com';
 export const DEFAULT_TOKEN_MODE: TokenMode = 'stable';
 /** Time allowed for one token-store operation when sizing the default lease, ms (MongoDB server selection is 3 s). */
 export const STORE_OPERATION_ALLOWANCE_MS = 3000;
+/** Largest `expirySkewSeconds`: below stable_token's 300 s rotation window, with a minute to spare. */
+export const MAX_EXPIRY_SKEW_SECONDS = 240;
 /** errcodes that mean "this access_token is not (or no longer) valid": recover once, then give up. */
 export const TOKEN_REJECTED_ERRCODES: ReadonlySet<number> = new Set([40001, 40014, 42001]);
 
@@ -81,7 +83,7 @@ export interface WechatOptions {
    * @default 300
    */
   refreshMarginSeconds?: number;
-  /** A token this close to expiry is never handed out. @default DEFAULT_EXPIRY_SKEW_SECONDS (30) */
+  /** A token this close to expiry is never handed out; at most {@link MAX_EXPIRY_SKEW_SECONDS}. @default DEFAULT_EXPIRY_SKEW_SECONDS (30) */
   expirySkewSeconds?: number;
   /** Random delay added to the background refresh time (spreads instances). @default DEFAULT_REFRESH_JITTER_SECONDS (60) */
   refreshJitterSeconds?: number;
@@ -234,7 +236,8 @@ export class Wechat extends EventEmitter<WechatEvents> {
     const tokenMode = o.tokenMode ?? DEFAULT_TOKEN_MODE;
     if (tokenMode !== 'stable' && tokenMode !== 'classic') throw new InvalidOptionError('tokenMode', '"stable" or "classic"');
     checkNumber('refreshMarginSeconds', o.refreshMarginSeconds, 0, 3600);
-    checkNumber('expirySkewSeconds', o.expirySkewSeconds, 0, 600);
+    // stable_token hands out a token with as little as 300 s left: a skew that large would refuse it.
+    checkNumber('expirySkewSeconds', o.expirySkewSeconds, 0, MAX_EXPIRY_SKEW_SECONDS);
     checkNumber('refreshJitterSeconds', o.refreshJitterSeconds, 0, 3600);
     checkNumber('requestTimeoutMs', o.requestTimeoutMs, 1, 120_000);
     checkNumber('connectTimeoutMs', o.connectTimeoutMs, 1, 120_000);

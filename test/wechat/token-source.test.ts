@@ -22,8 +22,8 @@ let server: http.Server;
 let sourceUrl: string;
 const clients: Wechat[] = [];
 
-function client(secret = SERVICE_SECRET): Wechat {
-  const w = new Wechat({ appID: APPID, appSecret: '', apiBase: emu.url, tokenSource: sourceUrl, tokenSourceSecret: secret, now: () => emu.now(), retry: { attempts: 3, baseDelayMs: 5 } });
+function client(secret = SERVICE_SECRET, clockOffsetMs = 0): Wechat {
+  const w = new Wechat({ appID: APPID, appSecret: '', apiBase: emu.url, tokenSource: sourceUrl, tokenSourceSecret: secret, now: () => emu.now() + clockOffsetMs, retry: { attempts: 3, baseDelayMs: 5 } });
   clients.push(w);
   return w;
 }
@@ -83,4 +83,18 @@ test('a wrong bearer secret: a typed error, not retried, the secret not in it', 
   assert.equal(err.code, 'WMP_ERR_TOKEN_SOURCE');
   assert.equal(err.status, 401);
   assert.ok(!errorText(err).includes(wrong) && !errorText(err).includes(SERVICE_SECRET));
+});
+
+test('a client whose clock runs ahead of the service keeps the token for its real remaining life', async () => {
+  const held = await central.fetchAccessToken();
+  // The service's token has 100 s left; the client's clock is 10 minutes ahead of the service's.
+  emu.advanceClock(Math.floor((held.expires_at - emu.now()) / 1000) - 100);
+  const ahead = client(SERVICE_SECRET, 600_000);
+  const local = emu.now() + 600_000;
+  const t = await ahead.fetchAccessToken();
+  assert.equal(t.access_token, (await central.fetchAccessToken()).access_token);
+  // expires_in (relative) is used, not the service's absolute expires_at (already past on this clock).
+  const left = t.expires_at - local;
+  assert.ok(left > 90_000 && left <= 100_000, `expiry on the client's clock is ${left} ms away`);
+  assert.ok(ahead.status().hasToken, 'the token is usable on the client');
 });
