@@ -8,7 +8,8 @@
  * For each server: start it, check one request by hand (the reply must be a correct reply), run a
  * discarded warm-up, then measured runs; report the median requests/second, the server's CPU time per
  * request (utime+stime deltas from /proc/PID/stat) and its peak RSS (VmHWM). Every request carries a
- * fresh MsgId so retry dedupe never answers from memory. Every wait is bounded.
+ * fresh MsgId so retry dedupe never answers from memory. Every wait is bounded. With `--cpu-prof DIR`
+ * each server runs under the V8 profiler and a table of where its CPU goes follows (profile-breakdown.ts).
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -19,6 +20,7 @@ import { parseXml } from '../src/webhook/xml.js';
 import { BENCH_ACCOUNT, BENCH_CONTENT, BENCH_OPENID, FIXED_REPLY, RequestFactory, type BenchMode } from './webhook/requests.js';
 import type { ServerKind } from './webhook/servers.js';
 import { machineDescription } from './support/table.js';
+import { breakdown, PARTS } from './webhook/profile-breakdown.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const SERVERS = path.join(here, 'webhook', 'servers.ts');
@@ -240,5 +242,20 @@ target('ours plain vs co-wechat plain, req/s', ratio(byKind.get('ours-plain'), b
 target('ours safe vs co-wechat aes, req/s', ratio(byKind.get('ours-safe'), byKind.get('co-wechat-aes')), 2.5);
 target('bare Koa vs ours plain, req/s (within 2x)', ratio(byKind.get('koa-body'), byKind.get('ours-plain')), 2, false);
 for (const r of rows) for (const n of r.notes) console.log(`note: ${r.label}: ${n}`);
+if (CPU_PROF) {
+  // Where the time goes (profiled runs: the profiler's own cost is spread over every part).
+  console.log('\nCPU per request by part, from the V8 profiles of these runs (us/req, share of busy samples):\n');
+  console.log(`| part | ${rows.map((r) => r.label).join(' | ')} |`);
+  console.log(`|---|${rows.map(() => '---:').join('|')}|`);
+  const perServer = rows.map((r) => breakdown(path.join(CPU_PROF, r.kind)));
+  for (const part of PARTS) {
+    const cells = rows.map((r, i) => {
+      const b = perServer[i]!;
+      const share = b.busy > 0 ? (b.byPart.get(part) ?? 0) / b.busy : 0;
+      return `${(share * r.cpuMicrosPerReq).toFixed(0)} (${(share * 100).toFixed(0)}%)`;
+    });
+    console.log(`| ${part} | ${cells.join(' | ')} |`);
+  }
+}
 console.log(`load average after: ${loadAfter.map((l) => l.toFixed(2)).join(' ')}`);
 if (JSON_OUT) writeFileSync(JSON_OUT, `${JSON.stringify({ loadBefore, loadAfter, connections: CONNECTIONS, durationSeconds: DURATION, runs: RUNS, rows }, null, 2)}\n`);
