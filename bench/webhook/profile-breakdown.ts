@@ -11,7 +11,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 
 /** The parts a sample can be charged to, in the order they are printed. */
-export const PARTS = ['xml2js + sax (XML parsing)', 'our webhook code', 'node crypto', 'Koa, raw-body and other packages', 'node http, sockets, timers', 'garbage collection', 'other'] as const;
+export const PARTS = ['xml2js + sax (XML parsing)', 'our webhook code', 'node crypto', 'Koa, raw-body and other packages', 'node core (http, sockets, buffers)', 'garbage collection', 'other'] as const;
 export type Part = (typeof PARTS)[number];
 
 interface ProfileNode {
@@ -30,7 +30,7 @@ function partOfUrl(url: string): Part | undefined {
   if (/[\\/]src[\\/]webhook[\\/]/.test(url)) return 'our webhook code';
   if (url.startsWith('node:internal/crypto')) return 'node crypto';
   if (/[\\/]node_modules[\\/]/.test(url)) return 'Koa, raw-body and other packages';
-  if (url.startsWith('node:')) return 'node http, sockets, timers';
+  if (url.startsWith('node:')) return 'node core (http, sockets, buffers)';
   return 'other';
 }
 

@@ -60,7 +60,9 @@ export function createLogger(options: CreateLoggerOptions = {}): pino.Logger {
   const opts: pino.LoggerOptions = {
     level: options.level ?? 'info',
     base: options.base ?? { service: 'wechat-mp-server' },
-    redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+    // An unset secret stays visibly unset (redactConfig writes '[unset]'), so a config dump still
+    // tells whether it is configured.
+    redact: { paths: REDACT_PATHS, censor: (value: unknown) => (value === undefined || value === '' || value === '[unset]' ? value : '[redacted]') },
     timestamp: pino.stdTimeFunctions.isoTime,
   };
   if (options.pretty) {

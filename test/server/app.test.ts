@@ -6,7 +6,7 @@ import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import request from 'supertest';
-import { loadConfig, type AppConfig } from '../../config/index.js';
+import { loadConfig, redactConfig, type AppConfig } from '../../config/index.js';
 import { createApp, type WechatApp } from '../../src/server/app.js';
 import { createLogger } from '../../src/log/logger.js';
 import { MemoryTokenStore } from '../../src/token/memory-token-store.js';
@@ -255,6 +255,17 @@ describe('redaction', () => {
       assert.ok(!text.includes(secret), `log output leaks ${secret.slice(0, 6)}...`);
     }
   });
+});
+
+test('a config dump in the logs tells set secrets (redacted) from unset ones', () => {
+  const capture = captureLogs();
+  const config = configFor({ WECHAT_ENCODING_AES_KEY: 'Zx9'.repeat(14) + 'Q' });
+  capture.logger.info({ config: redactConfig(config) }, 'config');
+  const line = JSON.parse(capture.text()) as { config: { wechat: Record<string, unknown>; tokenService: Record<string, unknown> } };
+  assert.equal(line.config.wechat.appSecret, '[redacted]');
+  assert.equal(line.config.wechat.encodingAESKey, '[redacted]');
+  assert.equal(line.config.wechat.previousEncodingAESKey, '[unset]');
+  assert.equal(line.config.tokenService.secret, '[unset]');
 });
 
 describe('shutdown', () => {
