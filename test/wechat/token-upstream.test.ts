@@ -77,6 +77,7 @@ describe('construction', () => {
       ['apiBase', { apiBase: 'ftp://x' }],
       ['tokenMode', { tokenMode: 'fast' }],
       ['refreshMarginSeconds', { refreshMarginSeconds: -1 }],
+      ['expirySkewSeconds', { expirySkewSeconds: 241 }], // above MAX_EXPIRY_SKEW_SECONDS: would refuse stable_token's 300 s answers
       ['store', { store: { get() {} } }],
       ['store', { store: { get() {}, save() {}, acquireLease() {} } }],
       ['store', { store: new MemoryTokenStore(), getAccessToken: () => null, saveAccessToken: () => {} }],
