@@ -11,6 +11,8 @@ import { MemoryTokenStore } from '../../src/token/memory-token-store.js';
 import type { StoredToken } from '../../src/token/types.js';
 import { TokenPermanentError, TokenQuotaError, UpstreamError } from '../../src/wechat/errors.js';
 import { Wechat } from '../../src/wechat/wechat.js';
+import { FakeClock, type PendingTimer } from '../support/fake-clock.js';
+import { until } from '../support/until.js';
 import { APPID, SECRET, errorText, recordingLogger, startEmu, tokenCalls, wechatOn, wechatTracker } from './support/harness.js';
 
 const WRONG_APP = { appId: 'wxwrongsecret00001', secret: 'therightsecret000000000000000001' };
@@ -27,46 +29,18 @@ after(async () => {
   await emu.close();
 });
 
-/** Yield to the event loop until `cond()` holds (bounded; no timed sleep). */
-async function until(cond: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 1000 && !cond(); i++) await new Promise((r) => setImmediate(r));
-  assert.ok(cond(), what);
-}
-
-/** Fake timers: tests fire them by hand. */
-function fakeTimers() {
-  let next = 0;
-  const pending = new Map<number, { cb: () => void; ms: number }>();
-  return {
-    pending,
-    setTimeout(cb: () => void, ms: number) {
-      next += 1;
-      pending.set(next, { cb, ms });
-      return next;
-    },
-    clearTimeout(h: unknown) {
-      pending.delete(h as number);
-    },
-    /** The one pending timer (the background refresher keeps at most one). */
-    only() {
-      assert.equal(pending.size, 1, 'exactly one pending timer');
-      const [id, t] = [...pending.entries()][0]!;
-      return { id, ...t };
-    },
-    fire(id: number) {
-      const t = pending.get(id);
-      pending.delete(id);
-      t?.cb();
-    },
-  };
+/** The one pending timer (the background refresher keeps at most one). */
+function onlyTimer(clock: FakeClock): PendingTimer {
+  assert.equal(clock.pending.length, 1, 'exactly one pending timer');
+  return clock.pending[0]!;
 }
 
 describe('construction', () => {
   test('validates and assigns only: no upstream call, no timer', () => {
-    const timers = fakeTimers();
+    const timers = new FakeClock();
     track(wechatOn(emu, { timers }));
     assert.equal(tokenCalls(emu), 0);
-    assert.equal(timers.pending.size, 0);
+    assert.equal(timers.pending.length, 0);
   });
 
   test('rejects bad options with a typed error naming the option', () => {
@@ -185,18 +159,18 @@ describe('typed failures and bounded retries', () => {
 
   test('the background refresher backs off after 45009 instead of hammering', async () => {
     emu.injectFault({ appid: APPID, endpoint: 'stable_token', kind: 'errcode', errcode: 45009, count: 1000 });
-    const timers = fakeTimers();
+    const timers = new FakeClock();
     const w = track(wechatOn(emu, { timers }));
     w.start();
-    const first = timers.only();
+    const first = onlyTimer(timers);
     assert.equal(first.ms, 0, 'no token yet: refresh at once');
     const failed = once(w, 'refreshFailed');
-    timers.fire(first.id);
+    await timers.runNext();
     const [ev] = await failed;
     assert.equal(ev.background, true);
     assert.ok(ev.error instanceof TokenQuotaError);
-    await until(() => timers.pending.size === 1, 'the refresher re-armed its timer');
-    const nextTimer = timers.only();
+    await until(() => timers.pending.length === 1, { what: 'the refresher re-armed its timer' });
+    const nextTimer = onlyTimer(timers);
     assert.ok(nextTimer.ms >= 600_000 - 1000, `next background try waits out the quota pause (${nextTimer.ms} ms)`);
     assert.equal(tokenCalls(emu), 1);
   });
@@ -299,26 +273,26 @@ describe('stores and injection styles', () => {
 
 describe('refresh ahead', () => {
   test('the background timer refreshes inside the margin; callers never wait and never get an expired token', async () => {
-    const timers = fakeTimers();
+    const timers = new FakeClock();
     const w = track(wechatOn(emu, { timers, tokenMode: 'classic' }));
     w.start();
-    let t = timers.only();
+    let t = onlyTimer(timers);
     assert.equal(t.ms, 0, 'no token yet: fetch at once');
     let refreshed = once(w, 'tokenRefreshed');
-    timers.fire(t.id);
+    await timers.runNext();
     await refreshed;
     const first = await w.fetchAccessToken();
-    await until(() => timers.pending.size === 1, 'the refresher re-armed its timer');
-    t = timers.only();
+    await until(() => timers.pending.length === 1, { what: 'the refresher re-armed its timer' });
+    t = onlyTimer(timers);
     assert.equal(t.ms, 600_000, 'long waits are split into 10-minute timers, so clock jumps are noticed');
-    timers.fire(t.id);
+    await timers.runNext();
     assert.equal(tokenCalls(emu), 1, 'too early: the timer re-arms without calling WeChat');
 
     // Refresh time = expiry - 300 s margin + jitter in [0, 60 s]; 239 s before expiry is past it.
     emu.advanceClock(7200 - 239);
-    t = timers.only();
+    t = onlyTimer(timers);
     refreshed = once(w, 'tokenRefreshed');
-    timers.fire(t.id);
+    await timers.runNext();
     await refreshed;
     assert.equal(tokenCalls(emu), 2, 'the timer refreshed with no caller involved');
     const second = await w.fetchAccessToken();
@@ -339,7 +313,7 @@ describe('refresh ahead', () => {
     assert.ok(fourth.expires_at - emu.now() > 7000_000);
     assert.equal(tokenCalls(emu), 4);
     await w.close();
-    assert.equal(timers.pending.size, 0, 'close() clears the timer');
+    assert.equal(timers.pending.length, 0, 'close() clears the timer');
   });
 
   test('stable mode: a refresh before the rotation window is not repeated in a loop', async () => {
