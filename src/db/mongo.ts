@@ -8,6 +8,7 @@
  */
 import mongoose from 'mongoose';
 import { noopLogger, type Logger } from '../log/logger.js';
+import { backoffMs } from '../util/backoff.js';
 
 /** Default time to find a server before an operation fails (fail fast; callers fall back to memory). */
 export const DEFAULT_SERVER_SELECTION_TIMEOUT_MS = 3000;
@@ -15,6 +16,8 @@ export const DEFAULT_SERVER_SELECTION_TIMEOUT_MS = 3000;
 export const DEFAULT_CONNECT_TIMEOUT_MS = 5000;
 /** Default socket inactivity timeout. */
 export const DEFAULT_SOCKET_TIMEOUT_MS = 20_000;
+/** First wait between attempts of the first connection (doubles per failure). */
+const INITIAL_RETRY_BASE_DELAY_MS = 500;
 /** Longest wait between attempts of the first connection. */
 export const MAX_INITIAL_RETRY_DELAY_MS = 10_000;
 
@@ -81,7 +84,7 @@ export function openMongo(uri: string, options: OpenMongoOptions = {}): MongoHan
         return;
       } catch (err) {
         if (closed) return;
-        const delay = Math.min(MAX_INITIAL_RETRY_DELAY_MS, 500 * 2 ** Math.min(attempt - 1, 5));
+        const delay = backoffMs(attempt, { baseMs: INITIAL_RETRY_BASE_DELAY_MS, maxMs: MAX_INITIAL_RETRY_DELAY_MS, jitter: false });
         logger.error(
           { event: 'mongo.connect_failed', mongo: where, attempt, retryInMs: delay, err: { name: (err as Error).name, message: (err as Error).message } },
           'MongoDB connection failed; retrying',

@@ -15,6 +15,7 @@ import { randomUUID } from 'node:crypto';
 import { link, mkdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { InvalidOptionError } from '../errors.js';
+import { checkPositive } from '../util/validate.js';
 import { TokenStoreError } from './errors.js';
 import { APPID_PATTERN, freezeToken, isStoredToken, type LeaseRequest, type StoredToken, type TokenStore } from './types.js';
 
@@ -49,10 +50,8 @@ export class FileTokenStore implements TokenStore {
     if (!options || typeof options.dir !== 'string' || options.dir.length === 0) {
       throw new InvalidOptionError('dir', 'a directory path');
     }
-    const staleMs = options.breakLockStaleMs ?? DEFAULT_BREAK_LOCK_STALE_MS;
-    if (!Number.isFinite(staleMs) || staleMs <= 0) throw new InvalidOptionError('breakLockStaleMs', 'a positive number of ms');
     this.dir = path.resolve(options.dir);
-    this.#breakLockStaleMs = staleMs;
+    this.#breakLockStaleMs = checkPositive('breakLockStaleMs', options.breakLockStaleMs, 'ms') ?? DEFAULT_BREAK_LOCK_STALE_MS;
   }
 
   async get(appid: string): Promise<StoredToken | null> {

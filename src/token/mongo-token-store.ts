@@ -17,6 +17,9 @@
 import { randomUUID } from 'node:crypto';
 import type { Connection } from 'mongoose';
 import { InvalidOptionError } from '../errors.js';
+import { isDuplicateKey } from '../util/mongo-errors.js';
+import { TIMED_OUT, withTimeout } from '../util/timeout.js';
+import { checkPositive } from '../util/validate.js';
 import { TokenStoreError } from './errors.js';
 import { getTokenLeaseModel, getTokenModel, type TokenLeaseModel, type TokenModel } from './token-model.js';
 import { isStoredToken, type LeaseRequest, type StoredToken, type TokenStore } from './types.js';
@@ -34,10 +37,6 @@ export interface MongoTokenStoreOptions {
   leaseModelName?: string;
 }
 
-function isDuplicateKey(err: unknown): boolean {
-  return (err as { code?: number } | undefined)?.code === 11000;
-}
-
 /** A {@link TokenStore} on a Mongoose connection. */
 export class MongoTokenStore implements TokenStore {
   /** The `Token` model (statics `getAccessToken(appid)`, `saveAccessToken(data)`). */
@@ -51,9 +50,7 @@ export class MongoTokenStore implements TokenStore {
     if (!connection || typeof (connection as Partial<Connection>).model !== 'function') {
       throw new InvalidOptionError('connection', 'a Mongoose Connection');
     }
-    const timeout = options.operationTimeoutMs ?? DEFAULT_MONGO_OPERATION_TIMEOUT_MS;
-    if (!Number.isFinite(timeout) || timeout <= 0) throw new InvalidOptionError('operationTimeoutMs', 'a positive number of ms');
-    this.#timeoutMs = timeout;
+    this.#timeoutMs = checkPositive('operationTimeoutMs', options.operationTimeoutMs, 'ms') ?? DEFAULT_MONGO_OPERATION_TIMEOUT_MS;
     // Compiling a model does no I/O (autoIndex and autoCreate are off in the schemas).
     this.Token = getTokenModel(connection, options.modelName);
     this.TokenLease = getTokenLeaseModel(connection, options.leaseModelName);
@@ -127,22 +124,16 @@ export class MongoTokenStore implements TokenStore {
   }
 
   async #bounded<T>(operation: string, run: () => PromiseLike<T>): Promise<T> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new TokenStoreError(operation, `no answer from MongoDB within ${this.#timeoutMs} ms`)), this.#timeoutMs);
-      timer.unref?.();
-    });
-    // Promise.resolve().then() runs a Mongoose Query (a thenable) exactly once.
-    const work = Promise.resolve().then(run);
-    // A timed-out operation may still settle later; its outcome is then ignored.
-    work.catch(() => {});
+    let result: T | typeof TIMED_OUT;
     try {
-      return await Promise.race([work, timeout]);
+      // Promise.resolve().then() runs a Mongoose Query (a thenable) exactly once. A timed-out
+      // operation may still settle later; its outcome is then ignored.
+      result = await withTimeout(Promise.resolve().then(run), this.#timeoutMs, { unref: true });
     } catch (err) {
       if (err instanceof TokenStoreError) throw err;
       throw new TokenStoreError(operation, (err as Error)?.name ?? 'error', { cause: err });
-    } finally {
-      clearTimeout(timer);
     }
+    if (result === TIMED_OUT) throw new TokenStoreError(operation, `no answer from MongoDB within ${this.#timeoutMs} ms`);
+    return result;
   }
 }

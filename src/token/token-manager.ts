@@ -19,6 +19,8 @@ import { randomUUID } from 'node:crypto';
 import { WechatMpError } from '../errors.js';
 import { noopLogger, type Logger } from '../log/logger.js';
 import { TokenStoreError } from './errors.js';
+import { backoffMs } from '../util/backoff.js';
+import { systemTimers, withTimeout, unrefTimer, type TimerHandle, type Timers } from '../util/timeout.js';
 import type { BoundStore } from './store-adapter.js';
 import { freezeToken, type AccessToken, type StoredToken } from './types.js';
 
@@ -103,14 +105,7 @@ export interface TokenFetcher {
   fetch(ctx: { rejected?: string }): Promise<AccessToken>;
 }
 
-/** A timer handle (Node's `Timeout` or anything a test's fake timers return). */
-export type TimerHandle = { unref?: () => unknown } | number | undefined;
-
-/** Timers used by the background refresher and the save retry. */
-export interface Timers {
-  setTimeout(callback: () => void, ms: number): TimerHandle;
-  clearTimeout(handle: TimerHandle): void;
-}
+export type { TimerHandle, Timers } from '../util/timeout.js';
 
 /** Options of {@link TokenManager}. All durations are already validated by the caller. */
 export interface TokenManagerOptions {
@@ -166,10 +161,6 @@ export interface TokenStatus {
   lastError?: { code: string; errcode?: number };
 }
 
-const defaultTimers: Timers = {
-  setTimeout: (cb, ms) => setTimeout(cb, ms),
-  clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
-};
 
 const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -246,7 +237,7 @@ export class TokenManager {
     this.#bgMaxMs = o.backgroundRetryMaxMs ?? DEFAULT_BACKGROUND_RETRY_MAX_MS;
     this.#saveBaseMs = o.saveRetryBaseMs ?? DEFAULT_SAVE_RETRY_BASE_MS;
     this.#saveMaxMs = o.saveRetryMaxMs ?? DEFAULT_SAVE_RETRY_MAX_MS;
-    this.#timers = o.timers ?? defaultTimers;
+    this.#timers = o.timers ?? systemTimers;
     this.#sleep = o.sleep ?? realSleep;
     this.#random = o.random ?? Math.random;
     this.ownerId = o.ownerId ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
@@ -313,15 +304,7 @@ export class TokenManager {
     if (this.#inflight) {
       // Let a refresh that is nearly done save its token, but do not hold shutdown hostage to a
       // hanging upstream: the lease is released (or expires) either way.
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      await Promise.race([
-        this.#inflight.catch(() => {}),
-        new Promise<void>((resolve) => {
-          timer = setTimeout(resolve, CLOSE_WAIT_MS);
-          timer.unref?.();
-        }),
-      ]);
-      clearTimeout(timer);
+      await withTimeout(this.#inflight.catch(() => {}), CLOSE_WAIT_MS, { timers: this.#timers, unref: true });
     }
     await this.#release();
   }
@@ -370,8 +353,8 @@ export class TokenManager {
         this.#failed(asMpError(err), this.#inflightBackground);
         // Whoever asked, the background refresher now backs off (and waits out a quota/permanent pause).
         this.#bgFailures++;
-        const ceiling = Math.min(this.#bgMaxMs, this.#bgBaseMs * 2 ** Math.min(this.#bgFailures - 1, 20));
-        this.#nextBackgroundAt = Math.max(this.#now() + ceiling / 2 + this.#random() * (ceiling / 2), this.#blockedUntil);
+        const delay = backoffMs(this.#bgFailures, { baseMs: this.#bgBaseMs, maxMs: this.#bgMaxMs, random: this.#random });
+        this.#nextBackgroundAt = Math.max(this.#now() + delay, this.#blockedUntil);
         this.#schedule();
         throw err;
       },
@@ -556,7 +539,7 @@ export class TokenManager {
 
   #scheduleSave(): void {
     if (this.#saveTimer !== undefined || this.#closed || !this.#pendingSave) return;
-    const delay = Math.min(this.#saveMaxMs, this.#saveBaseMs * 2 ** Math.min(this.#saveFailures - 1, 20));
+    const delay = backoffMs(this.#saveFailures, { baseMs: this.#saveBaseMs, maxMs: this.#saveMaxMs, jitter: false });
     const h = this.#timers.setTimeout(() => {
       this.#saveTimer = undefined;
       const t = this.#pendingSave;
@@ -568,7 +551,7 @@ export class TokenManager {
       void this.#save(t, true);
     }, delay);
     this.#saveTimer = h;
-    if (typeof h === 'object') h?.unref?.();
+    unrefTimer(h);
   }
 
   #storeFailed(operation: string, err: unknown): void {
@@ -618,6 +601,6 @@ export class TokenManager {
       this.#backgroundRefresh();
     }, delay);
     this.#timer = h;
-    if (typeof h === 'object') h?.unref?.();
+    unrefTimer(h);
   }
 }

@@ -11,6 +11,7 @@
  */
 import mongoose, { Schema, type Connection, type Model } from 'mongoose';
 import { InvalidOptionError } from '../errors.js';
+import { isDuplicateKey } from '../util/mongo-errors.js';
 import { freezeToken, type StoredToken } from './types.js';
 
 /** A `Token` document. */
@@ -65,10 +66,6 @@ export const TOKEN_LEASE_MODEL_NAME = 'TokenLease';
 
 /** Bounded retries of `saveAccessToken` when another writer raced it. */
 const SAVE_ATTEMPTS = 4;
-
-function isDuplicateKey(err: unknown): boolean {
-  return (err as { code?: number } | undefined)?.code === 11000;
-}
 
 const validDate = (d: unknown): d is Date => d instanceof Date && Number.isFinite(d.getTime());
 
