@@ -7,7 +7,7 @@
  *   npm run bench -- stampede e2e     only the named parts
  *   BENCH_NO_RECORD=1 npm run bench   do not touch bench/README.md
  *
- * Method: ../shared/bench-method.md in the project notes; summary in bench/README.md.
+ * Method: docs/benchmarks.md; summary in bench/README.md.
  */
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';

@@ -1,5 +1,5 @@
 /**
- * Webhook throughput benchmark (../shared/bench-method.md): ours against co-wechat 2.4 and two ceilings,
+ * Webhook throughput benchmark (docs/benchmarks.md): ours against co-wechat 2.4 and two ceilings,
  * each server in its own process, loaded by autocannon in another process.
  *
  *   node --import tsx bench/webhook.ts [--duration 5] [--runs 3] [--warmup 2] [--connections 50]

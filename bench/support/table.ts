@@ -1,6 +1,6 @@
 /**
  * Small helpers shared by the benchmark parts: a plain-text table printer (also valid Markdown),
- * percentiles, and a one-line machine description (bench-method.md: ratios measured side by side,
+ * percentiles, and a one-line machine description (docs/benchmarks.md: ratios measured side by side,
  * with the machine and its load stated).
  */
 import os from 'node:os';

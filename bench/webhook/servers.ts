@@ -37,7 +37,7 @@ function build(kind: ServerKind): http.RequestListener {
       return app.callback();
     }
     case 'xml2js-minimal': {
-      // The floor of any xml2js-based plain-mode design (bench-method.md's "hand-written" row):
+      // The floor of any xml2js-based plain-mode design (docs/benchmarks.md, the "hand-written" floor):
       // signature, raw body, one reused xml2js parse, a template reply; no checks, no dedupe.
       const app = new Koa();
       app.use(async (ctx) => {

@@ -1,5 +1,5 @@
 /**
- * Token-authenticated APIs (../shared/wechat-protocol.md section 3). Each checks the access_token
+ * Token-authenticated APIs (docs/protocol.md section 3). Each checks the access_token
  * first (see authenticate.ts), then its method and body.
  */
 import { authenticate, tokenOwner } from './authenticate.js';

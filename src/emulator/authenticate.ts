@@ -1,5 +1,5 @@
 /**
- * The access_token check of every token-authenticated API (../shared/wechat-protocol.md section 3):
+ * The access_token check of every token-authenticated API (docs/protocol.md section 3):
  * missing 41001; characters outside [A-Za-z0-9_-] 40014; unknown 40001; superseded beyond the grace
  * or invalidated by force_refresh 40001; past its lifetime 42001.
  */

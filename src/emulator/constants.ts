@@ -1,6 +1,6 @@
 /**
  * Defaults of the local WeChat emulator and the sandbox account it always knows.
- * Facts: ../shared/wechat-protocol.md sections 1-3 and 6.
+ * Facts: docs/protocol.md sections 1-3 and 6.
  */
 
 /**

@@ -4,7 +4,7 @@
  */
 import { newRid } from './ids.js';
 
-/** errmsg texts of the errcodes the emulator answers (../shared/wechat-protocol.md sections 1-3). */
+/** errmsg texts of the errcodes the emulator answers (docs/protocol.md sections 1-3). */
 export const ERRMSG: Readonly<Record<number, string>> = {
   [-1]: 'system error',
   40001: 'invalid credential, access_token is invalid or not latest',

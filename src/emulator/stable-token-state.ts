@@ -1,5 +1,5 @@
 /**
- * /cgi-bin/stable_token state of one app (../shared/wechat-protocol.md section 2).
+ * /cgi-bin/stable_token state of one app (docs/protocol.md section 2).
  *
  * - Normal calls return the SAME token while more than the grace period (300 s) of its lifetime
  *   remains, with `expires_in` counting down. In its last 300 s a call issues a new token; the old one

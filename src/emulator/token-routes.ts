@@ -1,5 +1,5 @@
 /**
- * The two token endpoints and clear_quota (../shared/wechat-protocol.md sections 1 and 2).
+ * The two token endpoints and clear_quota (docs/protocol.md sections 1 and 2).
  */
 import { checkCredentials, knownAppId } from './credentials.js';
 import { authenticate, tokenOwner } from './authenticate.js';

@@ -1,5 +1,5 @@
 /**
- * /cgi-bin/token state of one app (../shared/wechat-protocol.md section 1).
+ * /cgi-bin/token state of one app (docs/protocol.md section 1).
  *
  * Every call issues a new token. The previous token is marked superseded and keeps working for the
  * grace period (5 minutes), then answers 40001. Each superseded token keeps its own grace, counted

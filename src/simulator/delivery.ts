@@ -1,5 +1,5 @@
 /**
- * One signed delivery of a push, as WeChat sends it (../shared/wechat-protocol.md sections 4 and 5):
+ * One signed delivery of a push, as WeChat sends it (docs/protocol.md sections 4 and 5):
  * the query carries `signature` over [Token, timestamp, nonce] and `openid`; compatible and safe
  * modes add `encrypt_type=aes&msg_signature` over [Token, timestamp, nonce, Encrypt]. The body is
  * the plain XML (plain mode), the plain fields plus `<Encrypt>` (compatible), or only ToUserName and

@@ -1,5 +1,5 @@
 /**
- * What a simulated WeChat push contains (../shared/wechat-protocol.md section 4). Every field a
+ * What a simulated WeChat push contains (docs/protocol.md section 4). Every field a
  * spec leaves out gets a realistic default, so `{ type: 'image' }` is a complete image message.
  */
 

@@ -1,5 +1,5 @@
 /**
- * Validation of a passive reply the way WeChat reads it (../shared/wechat-protocol.md sections 4
+ * Validation of a passive reply the way WeChat reads it (docs/protocol.md sections 4
  * and 5): root `<xml>`; ToUserName = the user's OpenID and FromUserName = the account id (swapped
  * from the push); CreateTime in seconds near now; a known MsgType with its required fields. An
  * encrypted reply (`<Encrypt>`) must carry a MsgSignature valid over [Token, TimeStamp, Nonce,

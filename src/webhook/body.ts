@@ -1,6 +1,6 @@
 /**
  * The raw request body as text, read with raw-body under a size limit whatever the Content-Type
- * (WeChat's Content-Type is not to be trusted, ../shared/wechat-protocol.md section 4).
+ * (WeChat's Content-Type is not to be trusted, docs/protocol.md section 4).
  */
 import type Koa from 'koa';
 import getRawBody from 'raw-body';

@@ -1,5 +1,5 @@
 /**
- * Safe-mode message crypto (../shared/wechat-protocol.md section 5).
+ * Safe-mode message crypto (docs/protocol.md section 5).
  *
  * AESKey = base64(EncodingAESKey + '='), AES-256-CBC with IV = AESKey[0:16], PKCS#7 padding to a
  * multiple of 32 bytes. Plaintext = random(16) || uint32be(len(msg)) || msg || appid.

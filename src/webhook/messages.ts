@@ -1,5 +1,5 @@
 /**
- * Typed inbound messages and events (../shared/wechat-protocol.md section 4).
+ * Typed inbound messages and events (docs/protocol.md section 4).
  *
  * Field names are WeChat's own, so a reader can match them against the official docs. Ids (MsgId,
  * MsgID, MsgDataId) stay exact strings because they exceed 2^53; times and coordinates are numbers.

@@ -20,7 +20,7 @@ export const DEFAULT_BODY_LIMIT_BYTES = 64 * 1024;
 export const DEFAULT_REPLY_DEADLINE_MS = 4500;
 /** Default time a delivery is remembered for retry dedupe, in seconds (WeChat retries within ~15 s). */
 export const DEFAULT_DEDUPE_TTL_SECONDS = 60;
-/** Default news article limit when replying to a user message (../shared/wechat-protocol.md section 4, unverified). */
+/** Default news article limit when replying to a user message (docs/protocol.md section 4, unverified). */
 export const DEFAULT_NEWS_LIMIT_MESSAGE = 1;
 /** Default news article limit when replying to an event. */
 export const DEFAULT_NEWS_LIMIT_EVENT = 8;

@@ -2,7 +2,7 @@
  * From parsed XML fields to the typed {@link WechatMessage} union.
  *
  * Common fields (ToUserName, FromUserName, CreateTime, MsgType) are required everywhere, MsgId for user
- * messages, Event for events, and the fields ../shared/wechat-protocol.md lists for each known type.
+ * messages, Event for events, and the fields docs/protocol.md lists for each known type.
  * A missing or malformed required field is a 400. Unknown types are delivered as `unknown` /
  * `unknown_event` with every field in `raw`.
  */

@@ -1,6 +1,6 @@
 /**
  * Passive replies: the {@link Reply} types, the {@link reply} builders, and rendering to WeChat's XML
- * (../shared/wechat-protocol.md section 4) with precompiled string templates.
+ * (docs/protocol.md section 4) with precompiled string templates.
  *
  * Text goes into CDATA sections; `]]>` inside a value is split across two sections so it round-trips,
  * and characters XML 1.0 forbids are removed (they would make the whole reply unreadable to WeChat).

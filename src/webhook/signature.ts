@@ -2,7 +2,7 @@
  * Webhook signatures: `sha1(sort([...parts]).join(''))` in lowercase hex, and a constant-time check.
  *
  * `signature` signs [Token, timestamp, nonce]; `msg_signature` signs [Token, timestamp, nonce, Encrypt]
- * (../shared/wechat-protocol.md section 4 and 5). The sort is a plain code-unit sort, as WeChat's.
+ * (docs/protocol.md section 4 and 5). The sort is a plain code-unit sort, as WeChat's.
  */
 import { createHash, hash, timingSafeEqual } from 'node:crypto';
 

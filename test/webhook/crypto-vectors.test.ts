@@ -4,7 +4,7 @@ import { computeSignature, verifySignature, safeEqual } from '../../src/webhook/
 import { WechatCipher, decodeAESKey } from '../../src/webhook/crypto.js';
 import { WechatMpError } from '../../src/errors.js';
 
-// Official vectors from ../shared/wechat-protocol.md section 5.
+// Official vectors from docs/protocol.md section 5.
 const V1 = { token: 'AAAAA', aesKey: 'A'.repeat(43), appId: 'wxba5fad812f8e6fb9' };
 const V1_ENCRYPT =
   '+qdx1OKCy+5JPCBFWw70tm0fJGb2Jmeia4FCB7kao+/Q5c/ohsOzQHi8khUOb05JCpj0JB4RvQMkUyus8TPxLKJGQqcvZqzDpVzazhZv6JsXUnnR8XGT740XgXZUXQ7vJVnAG+tE8NUd4yFyjPy7GgiaviNrlCTj+l5kdfMuFUPpRSrfMZuMcp3Fn2Pede2IuQrKEYwKSqFIZoNqJ4M8EajAsjLY2km32IIjdf8YL/P50F7mStwntrA2cPDrM1kb6mOcfBgRtWygb3VIYnSeOBrebufAlr7F9mFUPAJGj04=';
