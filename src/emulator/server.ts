@@ -3,7 +3,7 @@
  * and answers. Started by {@link startEmulator}; `cli.ts` wraps it for the command line.
  */
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenOn } from '../util/listen.js';
 import { JSON_CONTENT_TYPE, MAX_BODY_BYTES } from './constants.js';
 import { CONTROL_PREFIX, handleControl } from './control.js';
 import type { FaultSpec } from './faults.js';
@@ -156,19 +156,7 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
       sendReply(res, wechatError(-1));
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(resolved.port, resolved.host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const addr = server.address() as AddressInfo;
-  let host = addr.address;
-  if (host === '0.0.0.0') host = '127.0.0.1';
-  else if (host === '::') host = '[::1]';
-  else if (addr.family === 'IPv6') host = `[${host}]`;
-  const url = `http://${host}:${addr.port}`;
+  const url = await listenOn(server, { host: resolved.host, port: resolved.port });
 
   let closing: Promise<void> | undefined;
   return {

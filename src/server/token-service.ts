@@ -12,7 +12,7 @@
 import type Koa from 'koa';
 import type Router from 'koa-router';
 import getRawBody from 'raw-body';
-import { safeEqual } from '../webhook/signature.js';
+import { safeEqual } from '../util/safe-equal.js';
 import type { Logger } from '../log/logger.js';
 
 /** The token operations the routes need (the `Wechat` class provides them). */

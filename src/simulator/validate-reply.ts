@@ -8,7 +8,8 @@
  */
 import { WechatMpError } from '../errors.js';
 import { WechatCipher } from '../webhook/crypto.js';
-import { computeSignature, safeEqual } from '../webhook/signature.js';
+import { computeSignature } from '../webhook/signature.js';
+import { safeEqual } from '../util/safe-equal.js';
 import type { SimulatorMode } from './delivery.js';
 import { childElement, children, childText, parseXmlDocument } from './xml-tree.js';
 

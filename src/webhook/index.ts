@@ -50,5 +50,5 @@ export { withDeadline, DEADLINE_PASSED } from './deadline.js';
 export { toCustomMessage, type CustomMessage } from './custom-message.js';
 export { exampleHandlers, EXAMPLE_WELCOME_TEXT } from './examples.js';
 export { WebhookRequestError } from './request-error.js';
-export { computeSignature, verifySignature, safeEqual, digestEqual } from './signature.js';
+export { computeSignature, verifySignature } from './signature.js';
 export { WechatCipher, decodeAESKey, decodeCiphertext, PKCS7_BLOCK_SIZE, type DecryptedMessage } from './crypto.js';

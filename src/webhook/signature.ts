@@ -4,34 +4,13 @@
  * `signature` signs [Token, timestamp, nonce]; `msg_signature` signs [Token, timestamp, nonce, Encrypt]
  * (docs/protocol.md section 4 and 5). The sort is a plain code-unit sort, as WeChat's.
  */
-import { createHash, hash, timingSafeEqual } from 'node:crypto';
+import { hash } from 'node:crypto';
+import { digestEqual } from '../util/safe-equal.js';
 
 /** sha1 over the sorted, concatenated parts, lowercase hex. */
 export function computeSignature(...parts: string[]): string {
   // One-shot crypto.hash: about 2.5x cheaper than createHash() for inputs this small.
   return hash('sha1', parts.sort().join(''), 'hex');
-}
-
-/**
- * Constant-time string equality for secrets of any length. Both sides are hashed first so neither the
- * content nor the length of the expected value leaks through timing.
- */
-export function safeEqual(a: string, b: string): boolean {
-  const ha = createHash('sha256').update(a).digest();
-  const hb = createHash('sha256').update(b).digest();
-  return timingSafeEqual(ha, hb) && a.length === b.length;
-}
-
-/**
- * Constant-time equality of two hex digests: no early exit, so the time does not depend on where they
- * differ. Only a length difference returns early, and a sha1 digest's length (40) is public. Cheaper
- * than {@link safeEqual}'s two extra hashes on the webhook's hot path.
- */
-export function digestEqual(a: string, b: string): boolean {
-  if (a.length !== b.length) return false;
-  let diff = 0;
-  for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i);
-  return diff === 0;
 }
 
 /** True when `provided` is the signature of `parts`. */

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { computeSignature, verifySignature, safeEqual } from '../../src/webhook/signature.js';
+import { computeSignature, verifySignature } from '../../src/webhook/signature.js';
+import { safeEqual } from '../../src/util/safe-equal.js';
 import { WechatCipher, decodeAESKey } from '../../src/webhook/crypto.js';
 import { WechatMpError } from '../../src/errors.js';
 

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { digestEqual, safeEqual } from '../../src/webhook/signature.js';
+import { digestEqual, safeEqual } from '../../src/util/safe-equal.js';
 
 test('digestEqual (hot path, fixed-length digests) and safeEqual (secrets of any length) agree with ===', () => {
   assert.ok(digestEqual('a'.repeat(40), 'a'.repeat(40)));
