@@ -16,7 +16,7 @@
 import { createInterface } from 'node:readline';
 import { createRequire } from 'node:module';
 import mongoose from 'mongoose';
-import { Wechat } from '../src/wechat/wechat.js';
+import { Wechat } from '../src/wechat/client.js';
 import { MongoTokenStore } from '../src/token/mongo-token-store.js';
 
 const [contender, mongoUri, emulatorUrl, appId, secret, mArg] = process.argv.slice(2);
@@ -75,7 +75,7 @@ if (contender === 'co-wechat-api') {
   close = async () => {};
 } else {
   const wechat = new Wechat({
-    appID: appId,
+    appId,
     appSecret: secret,
     apiBase: emulatorUrl,
     tokenMode: contender === 'ours-classic' ? 'classic' : 'stable',

@@ -11,7 +11,7 @@
 import mongoose from 'mongoose';
 import { startEmulator, SANDBOX_APP } from '../src/emulator/index.js';
 import { MongoTokenStore } from '../src/token/mongo-token-store.js';
-import { Wechat } from '../src/wechat/wechat.js';
+import { Wechat } from '../src/wechat/client.js';
 import { startTestMongo, withDatabase } from '../test/support/mongo-server.js';
 import { machineDescription, printTable, ratio } from './support/table.js';
 
@@ -46,7 +46,7 @@ const connection = mongoose.createConnection(withDatabase(server.uri, `bench_tok
 await connection.asPromise();
 try {
   const store = new MongoTokenStore(connection);
-  const wechat = new Wechat({ appID: SANDBOX_APP.appId, appSecret: SANDBOX_APP.secret, apiBase: emu.url, store });
+  const wechat = new Wechat({ appId: SANDBOX_APP.appId, appSecret: SANDBOX_APP.secret, apiBase: emu.url, store });
   const first = await wechat.fetchAccessToken(); // one upstream call, saved to MongoDB
 
   const ours = await median(() => wechat.fetchAccessToken());

@@ -15,9 +15,8 @@ import {
   DEFAULT_DEDUPE_TTL_SECONDS,
 } from '../src/webhook/options.js';
 import { DEFAULT_REFRESH_MARGIN_SECONDS } from '../src/token/token-manager.js';
-import { DEFAULT_WECHAT_API_BASE as DEFAULT_API_BASE } from '../src/wechat/wechat.js';
+import { DEFAULT_WECHAT_API_BASE } from '../src/wechat/options.js';
 
-export { DEFAULT_TIMESTAMP_WINDOW_SECONDS, DEFAULT_BODY_LIMIT_BYTES, DEFAULT_REPLY_DEADLINE_MS, DEFAULT_DEDUPE_TTL_SECONDS, DEFAULT_REFRESH_MARGIN_SECONDS, DEFAULT_API_BASE };
 
 /** Default HTTP port. */
 export const DEFAULT_PORT = 3000;
@@ -241,7 +240,7 @@ export function loadConfig(options: LoadConfigOptions = {}): AppConfig {
   if (messageMode !== 'plain' && raw('WECHAT_ENCODING_AES_KEY') === undefined) {
     bad('WECHAT_MESSAGE_MODE', `"${messageMode}" needs WECHAT_ENCODING_AES_KEY`);
   }
-  const apiBase = url('WECHAT_API_BASE', DEFAULT_API_BASE) ?? DEFAULT_API_BASE;
+  const apiBase = url('WECHAT_API_BASE', DEFAULT_WECHAT_API_BASE) ?? DEFAULT_WECHAT_API_BASE;
   const tokenMode = oneOf('WECHAT_TOKEN_MODE', ['stable', 'classic'] as const, 'stable');
   const refreshMarginSeconds = integer('TOKEN_REFRESH_MARGIN', 0, 3600, DEFAULT_REFRESH_MARGIN_SECONDS);
   const tokenSource = url('WECHAT_TOKEN_SOURCE', undefined);

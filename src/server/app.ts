@@ -12,12 +12,13 @@ import type { AppConfig } from '../../config/index.js';
 import { InvalidOptionError, WechatMpError } from '../errors.js';
 import { noopLogger, type Logger } from '../log/logger.js';
 import { ServiceMetrics } from '../metrics/metrics.js';
-import { Wechat } from '../wechat/wechat.js';
+import { Wechat } from '../wechat/client.js';
+import { customMessageOf } from '../wechat/api/message.js';
 import { MemoryTokenStore } from '../token/memory-token-store.js';
 import { FileTokenStore } from '../token/file-token-store.js';
 import { MongoTokenStore } from '../token/mongo-token-store.js';
 import type { TokenStore } from '../token/types.js';
-import { webhook, exampleHandlers, toCustomMessage, MemoryDedupeStore, MongoDedupeStore, HandlerRegistry, type HandlerMap, type DedupeStore, type WebhookObserver, type WebhookOptions } from '../webhook/index.js';
+import { webhook, exampleHandlers, MemoryDedupeStore, MongoDedupeStore, HandlerRegistry, type HandlerMap, type DedupeStore, type WebhookObserver, type WebhookOptions } from '../webhook/index.js';
 import { mountHealth, type ReadinessCheck } from './health.js';
 import { mountTokenService } from './token-service.js';
 import { requestLog } from './request-log.js';
@@ -86,7 +87,7 @@ export function createApp(config: AppConfig, handlers?: HandlerMap | HandlerRegi
   const now = deps.now ?? Date.now;
   const store = buildTokenStore(config, deps);
   const wechat = new Wechat({
-    appID: config.wechat.appId,
+    appId: config.wechat.appId,
     appSecret: config.wechat.appSecret,
     apiBase: config.wechat.apiBase,
     tokenMode: config.wechat.tokenMode,
@@ -106,7 +107,7 @@ export function createApp(config: AppConfig, handlers?: HandlerMap | HandlerRegi
       now,
     },
   });
-  wechat.on('tokenRefreshed', (e) => {
+  wechat.on('refreshed', (e) => {
     metrics.tokenRefreshes.inc({ source: e.source });
     metrics.tokenRefreshDuration.observe(e.durationMs / 1000);
   });
@@ -151,8 +152,8 @@ export function createApp(config: AppConfig, handlers?: HandlerMap | HandlerRegi
     dedupe: buildDedupeStore(config, deps),
     dedupeTtlSeconds: config.webhook.dedupeTtlSeconds,
     sender: async (openId, late) => {
-      const message = toCustomMessage(openId, late);
-      if (message) await wechat.sendCustomMessage(message);
+      const message = customMessageOf(openId, late);
+      if (message) await wechat.message.sendCustom(message);
     },
     logger,
     now,

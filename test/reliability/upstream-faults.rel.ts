@@ -9,7 +9,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { startEmulator, type Emulator, type FaultSpec } from '../../src/emulator/index.js';
-import { Wechat } from '../../src/wechat/wechat.js';
+import { Wechat } from '../../src/wechat/client.js';
 import { WechatMpError } from '../../src/errors.js';
 import { createApp, type WechatApp } from '../../src/server/app.js';
 import { listen, type RunningServer } from '../../src/server/http.js';
@@ -56,7 +56,7 @@ after(async () => {
 /** A client of the sandbox account on the emulator, with short timeouts and backoff. */
 function client(mode: TokenMode): Wechat {
   return new Wechat({
-    appID: APP.appId,
+    appId: APP.appId,
     appSecret: APP.secret,
     apiBase: emulator.url,
     tokenMode: mode,
@@ -194,7 +194,7 @@ describe('API calls with a valid token', () => {
         await wechat.fetchAccessToken();
         const tokenCalls = calls('stable_token');
         emulator.injectFault({ appid: APP.appId, endpoint: 'api', count: c.getCalls, ...c.fault });
-        const get = await outcome(wechat.getApiDomainIp());
+        const get = await outcome(wechat.domain.getApiDomainIp());
         assert.ok(!get.ok, 'the GET fails');
         assert.equal(get.error.code, c.getCode);
         if (c.check) assert.ok(c.check(get.error), describeError(get.error));
@@ -202,12 +202,12 @@ describe('API calls with a valid token', () => {
         assert.equal(getCalls, c.getCalls, 'GET calls');
         assert.deepEqual(emulator.pendingFaults(), [], 'the GET used every fault');
         emulator.injectFault({ appid: APP.appId, endpoint: 'api', count: 1, ...c.fault });
-        const post = await outcome(wechat.sendCustomMessage({ touser: 'oUser', msgtype: 'text', text: { content: 'hi' } }));
+        const post = await outcome(wechat.message.sendCustom({ touser: 'oUser', msgtype: 'text', text: { content: 'hi' } }));
         assert.ok(!post.ok, 'the POST fails');
         const postCalls = calls('api') - getCalls;
         assert.equal(postCalls, 1, 'a POST is never retried');
         assert.equal(calls('stable_token'), tokenCalls, 'no token call caused by an API fault');
-        const recovered = await wechat.getApiDomainIp();
+        const recovered = await wechat.domain.getApiDomainIp();
         assert.ok(recovered.length > 0, 'the next GET succeeds');
         rows.push(['API GET /cgi-bin/get_api_domain_ip', c.label, `${getCalls} (${c.getCalls})`, describeError(get.error), 'next GET succeeds']);
         rows.push(['API POST /cgi-bin/message/custom/send', c.label, `${postCalls} (1)`, describeError(post.error), '-']);
@@ -229,13 +229,13 @@ describe('API calls with a valid token', () => {
         await wechat.fetchAccessToken();
         const base = calls(endpoint);
         emulator.injectFault({ appid: APP.appId, endpoint: 'api', count: 1, kind: 'errcode', errcode: 40001 });
-        assert.ok((await wechat.getApiDomainIp()).length > 0, 'recovered after one 40001');
+        assert.ok((await wechat.domain.getApiDomainIp()).length > 0, 'recovered after one 40001');
         const once1 = { api: calls('api'), token: calls(endpoint) - base };
         assert.equal(once1.api, 2);
         // classic: one new token; stable: the normal call returns the same token, then one force_refresh.
         assert.equal(once1.token, mode === 'classic' ? 1 : 2);
         emulator.injectFault({ appid: APP.appId, endpoint: 'api', count: 2, kind: 'errcode', errcode: 40001 });
-        const twice = await outcome(wechat.getApiDomainIp());
+        const twice = await outcome(wechat.domain.getApiDomainIp());
         // classic: a new token, the retry is refused again -> the API error. stable: stable_token returns the
         // refused token and force_refresh is spaced 30 s apart, so the refused token is not retried -> an upstream error.
         assert.ok(!twice.ok && ['WMP_ERR_WECHAT_API', 'WMP_ERR_UPSTREAM'].includes(twice.error.code), `typed error, got ${twice.ok ? 'success' : twice.error.code}`);
@@ -304,7 +304,7 @@ describe('the service stays ready while refreshes fail', () => {
         emulator.advanceClock(LIFETIME_S - 240);
         const before = calls('stable_token');
         emulator.injectFault({ appid: APP.appId, endpoint: 'stable_token', count: c.count, ...c.fault });
-        const settled = c.fails ? once(a.wechat, 'refreshFailed') : once(a.wechat, 'tokenRefreshed');
+        const settled = c.fails ? once(a.wechat, 'refreshFailed') : once(a.wechat, 'refreshed');
         // The caller gets the held token at once; the refresh runs in the background.
         assert.equal((await a.wechat.fetchAccessToken()).access_token, held.access_token);
         // While the refresh is in flight or failing: ready, webhook answering, API calls working.
@@ -318,7 +318,7 @@ describe('the service stays ready while refreshes fail', () => {
         const push = makePush({ type: 'text', content: 'still here' }, { mode: 'compatible', openId: 'oFaultUser', nowMs: emulator.now() });
         const answer = await send(agent, url, { query: push.query, body: push.body });
         assert.equal(replyProblem(push, answer, expectedText(push.spec), emulator.now()), undefined);
-        const ips = await a.wechat.getApiDomainIp();
+        const ips = await a.wechat.domain.getApiDomainIp();
         assert.ok(ips.length > 0, 'an API call with the held token succeeds');
         serviceRows.push([c.label, `${used} (<= ${c.maxCalls})`, c.fails ? `yes: ${event.error ? describeError(event.error) : '?'}` : 'no: refreshed', `${during.status} during, ${ready.status} after`, 'yes', 'succeeds']);
       } catch (err) {

@@ -41,7 +41,7 @@ test('waiters re-read the store and take what the lease holder saved, without ca
   assert.equal(store.acquireLease(APPID, { owner: 'other-process', now: emu.now(), ttlMs: 30_000 }), true);
   const w = track(wechatOn(emu, { store, leasePollMs: 5 }));
   const sources: string[] = [];
-  w.on('tokenRefreshed', (e) => sources.push(e.source));
+  w.on('refreshed', (e) => sources.push(e.source));
   const waiting = Promise.all(Array.from({ length: 20 }, () => w.fetchAccessToken()));
   // The other process refreshes (one upstream call of its own), saves, releases.
   const res = await fetch(`${emu.url}/cgi-bin/stable_token`, {

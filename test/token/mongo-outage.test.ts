@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import type { Emulator } from '../../src/emulator/index.js';
 import { MongoTokenStore } from '../../src/token/mongo-token-store.js';
-import type { Wechat } from '../../src/wechat/wechat.js';
+import type { Wechat } from '../../src/wechat/client.js';
 import { useTestDatabase, type TestDatabase } from '../support/test-db.js';
 import { APPID, startEmu, tokenCalls, wechatOn } from '../wechat/support/harness.js';
 
@@ -50,7 +50,7 @@ test('MongoDB outage: memory keeps answering, a refresh still succeeds, and it i
     assert.ok(storeErrors.includes('get') && storeErrors.includes('save'), `store failures were reported: ${storeErrors}`);
     assert.equal((await w.fetchAccessToken()).access_token, t1.access_token, 'kept in memory although the save failed');
 
-    const saved = once(w, 'tokenSaved');
+    const saved = once(w, 'saved');
     await db.server.resume();
     paused = false;
     // Bounded wait for the deferred save (its retry timer keeps trying with backoff).

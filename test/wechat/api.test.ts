@@ -11,7 +11,8 @@ import type { StoredToken } from '../../src/token/types.js';
 import { WechatApiError } from '../../src/wechat/errors.js';
 import { parseJsonLossless } from '../../src/wechat/lossless-json.js';
 import { ForceRefreshBudget } from '../../src/wechat/token-endpoint.js';
-import type { Wechat } from '../../src/wechat/wechat.js';
+import type { Wechat } from '../../src/wechat/client.js';
+import { WechatMpError } from '../../src/errors.js';
 import { useTestDatabase, type TestDatabase } from '../support/test-db.js';
 import { APPID, SECRET, errorText, recordingLogger, startEmu, wechatOn, wechatTracker } from './support/harness.js';
 
@@ -59,22 +60,32 @@ describe('lossless JSON', () => {
 });
 
 describe('API calls', () => {
-  test('request() adds the token and returns parsed JSON; helpers work', async () => {
+  test('request() adds the token and returns parsed JSON; the API areas work', async () => {
     const w = track(wechatOn(emu));
-    const ips = await w.getApiDomainIp();
+    const ips = await w.domain.getApiDomainIp();
     assert.ok(ips.length > 0 && ips.every((ip) => /^\d+\.\d+\.\d+\.\d+$/.test(ip)));
-    assert.equal(await w.getMenu(), null, 'no menu yet (46003)');
-    await w.createMenu({ button: [{ type: 'click', name: 'Hello', key: 'HELLO' }] });
-    const menu = await w.getMenu();
+    assert.equal(await w.menu.get(), null, 'no menu yet (46003)');
+    await w.menu.create({ button: [{ type: 'click', name: 'Hello', key: 'HELLO' }] });
+    const menu = await w.menu.get();
     assert.equal(menu?.menu.button[0]?.key, 'HELLO');
     const raw = await w.request<{ ip_list: string[] }>('GET', '/cgi-bin/getcallbackip');
     assert.ok(Array.isArray(raw.ip_list));
     assert.equal(stats().stable_token, 1);
   });
 
-  test('sendCustomMessage returns the 64-bit msgid exactly, as a string', async () => {
+  test('the deprecated one-level methods call the same APIs', async () => {
     const w = track(wechatOn(emu));
-    const res = await w.sendCustomMessage({ touser: 'oUSER000000000000000000001', msgtype: 'text', text: { content: 'hello' } });
+    assert.deepEqual(await w.getApiDomainIp(), await w.domain.getApiDomainIp());
+    assert.equal(await w.getMenu(), null);
+    await w.createMenu({ button: [{ type: 'click', name: 'Hi', key: 'HI' }] });
+    assert.equal((await w.menu.get())?.menu.button[0]?.key, 'HI');
+    assert.equal(typeof (await w.sendCustomMessage({ touser: 'oUSER000000000000000000001', msgtype: 'text', text: { content: 'x' } })).msgid, 'string');
+    assert.equal(w.appID, w.appId);
+  });
+
+  test('message.sendCustom returns the 64-bit msgid exactly, as a string', async () => {
+    const w = track(wechatOn(emu));
+    const res = await w.message.sendCustom({ touser: 'oUSER000000000000000000001', msgtype: 'text', text: { content: 'hello' } });
     const sent = emu.messages();
     assert.equal(sent.length, 1);
     assert.equal(typeof res.msgid, 'string');
@@ -86,7 +97,7 @@ describe('API calls', () => {
     const w = track(wechatOn(emu));
     const token = (await w.fetchAccessToken()).access_token;
     emu.injectFault({ appid: APPID, endpoint: 'api', kind: 'errcode', errcode: 48001, count: 1 });
-    const err = await w.getApiDomainIp().then(() => assert.fail('resolved'), (e: unknown) => e);
+    const err = await w.domain.getApiDomainIp().then(() => assert.fail('resolved'), (e: unknown) => e);
     assert.ok(err instanceof WechatApiError);
     assert.equal(err.code, 'WMP_ERR_WECHAT_API');
     assert.equal(err.errcode, 48001);
@@ -99,10 +110,10 @@ describe('API calls', () => {
     const w = track(wechatOn(emu));
     await w.fetchAccessToken();
     emu.injectFault({ appid: APPID, endpoint: 'api', kind: 'http', status: 502, count: 1 });
-    await assert.rejects(w.sendCustomMessage({ touser: 'oUSER1', msgtype: 'text', text: { content: 'x' } }), (e: unknown) => (e as { code?: string }).code === 'WMP_ERR_UPSTREAM');
+    await assert.rejects(w.message.sendCustom({ touser: 'oUSER1', msgtype: 'text', text: { content: 'x' } }), (e: unknown) => (e as { code?: string }).code === 'WMP_ERR_UPSTREAM');
     assert.equal(emu.messages().length, 0);
     emu.injectFault({ appid: APPID, endpoint: 'api', kind: 'http', status: 502, count: 1 });
-    assert.ok((await w.getApiDomainIp()).length > 0);
+    assert.ok((await w.domain.getApiDomainIp()).length > 0);
   });
 });
 
@@ -111,7 +122,7 @@ describe('recovery from a rejected token', () => {
     const w = track(wechatOn(emu, { tokenMode: 'classic' }));
     const before = await w.fetchAccessToken();
     await rotateClassicBehindOurBack();
-    const ips = await w.getApiDomainIp();
+    const ips = await w.domain.getApiDomainIp();
     assert.ok(ips.length > 0);
     // 1 initial + 1 by the other client + 1 refresh.
     assert.equal(stats().token, 3);
@@ -131,7 +142,7 @@ describe('recovery from a rejected token', () => {
     assert.equal((await c.fetchAccessToken()).access_token, t1.access_token, 'c took it from the store');
     assert.equal(stats().token, 1);
     await rotateClassicBehindOurBack();
-    const results = await Promise.all(instances.map((w) => w.getApiDomainIp()));
+    const results = await Promise.all(instances.map((w) => w.domain.getApiDomainIp()));
     assert.ok(results.every((ips) => ips.length > 0));
     assert.equal(stats().token, 3, '1 initial + 1 by the other client + exactly 1 refresh for all three');
     const now = await Promise.all(instances.map((w) => w.fetchAccessToken()));
@@ -160,7 +171,7 @@ describe('recovery from a rejected token', () => {
     });
     const t2 = ((await res.json()) as { access_token: string }).access_token;
     assert.notEqual(t2, t1.access_token);
-    assert.ok((await w.getApiDomainIp()).length > 0);
+    assert.ok((await w.domain.getApiDomainIp()).length > 0);
     assert.equal((await w.fetchAccessToken()).access_token, t2);
     assert.equal(stats().stable_token, 3, '1 initial + 1 force by the other client + 1 normal refresh (no force by us)');
   });
@@ -169,7 +180,7 @@ describe('recovery from a rejected token', () => {
     const w = track(wechatOn(emu, { tokenMode: 'stable', now: () => emu.now() - 600_000 }));
     await w.fetchAccessToken();
     emu.advanceClock(7200 + 1); // WeChat: expired; our lagging clock: still 599 s to go
-    assert.ok((await w.getApiDomainIp()).length > 0);
+    assert.ok((await w.domain.getApiDomainIp()).length > 0);
     assert.equal(stats().stable_token, 2);
   });
 
@@ -177,7 +188,7 @@ describe('recovery from a rejected token', () => {
     const bad: StoredToken = { access_token: 'not.a/valid%token', expires_at: emu.now() + 7_000_000, fetched_at: emu.now() };
     const w = track(wechatOn(emu, { getAccessToken: () => bad, saveAccessToken: () => {} }));
     assert.equal((await w.fetchAccessToken()).access_token, bad.access_token);
-    assert.ok((await w.getApiDomainIp()).length > 0);
+    assert.ok((await w.domain.getApiDomainIp()).length > 0);
     assert.equal(stats().stable_token, 1);
   });
 
@@ -186,7 +197,7 @@ describe('recovery from a rejected token', () => {
     const w = track(wechatOn(emu, { tokenMode: 'stable', logger }));
     const t1 = await w.fetchAccessToken();
     emu.injectFault({ appid: APPID, endpoint: 'api', kind: 'errcode', errcode: 40001, count: 5 });
-    await assert.rejects(w.getApiDomainIp(), (e: unknown) => e instanceof WechatApiError && e.errcode === 40001);
+    await assert.rejects(w.domain.getApiDomainIp(), (e: unknown) => e instanceof WechatApiError && e.errcode === 40001);
     assert.equal(stats().endpoints['/cgi-bin/get_api_domain_ip'], 2);
     // stable_token answered the same (valid) token, so the locked path used one force_refresh.
     assert.equal(stats().stable_token, 3);
@@ -207,5 +218,39 @@ describe('force_refresh budget', () => {
     }
     assert.equal(budget.allows(t + 3_600_000), false, 'daily limit');
     assert.equal(budget.allows(1_000_000_000 + 86_400_001), true, 'the oldest left the 24-hour window');
+  });
+
+  test('a forced stable_token refresh that fails is not retried', async () => {
+    const w = track(wechatOn(emu));
+    const t = await w.fetchAccessToken();
+    const before = stats().stable_token;
+    emu.injectFault({ appid: APPID, endpoint: 'stable_token', kind: 'drop', count: 5, forceRefresh: true });
+    await assert.rejects(w.invalidateAccessToken(t.access_token), (e: unknown) => e instanceof WechatMpError && e.code === 'WMP_ERR_UPSTREAM');
+    // One normal call (returns the rejected token) and ONE forced call: no retry of the force.
+    assert.equal(stats().stable_token - before, 2);
+  });
+
+  test('when force_refresh is not allowed, the rejected token is neither returned nor stored again', async () => {
+    const store = new MongoTokenStore(db.connection);
+    const w = track(wechatOn(emu, { store }));
+    const t1 = await w.fetchAccessToken();
+    const t2 = await w.invalidateAccessToken(t1.access_token); // uses the one force allowed now
+    assert.notEqual(t2.access_token, t1.access_token);
+    // Within 30 s of the last force, a second rejection cannot be forced: typed error, store untouched.
+    await assert.rejects(w.invalidateAccessToken(t2.access_token), (e: unknown) => e instanceof WechatMpError && e.code === 'WMP_ERR_UPSTREAM' && (e as { kind?: string }).kind === 'rejected_token');
+    const stored = await store.get(APPID);
+    assert.notEqual(stored?.access_token, t2.access_token, 'the rejected token must not be written back');
+  });
+});
+
+describe('MongoDB token store', () => {
+  test('a legacy tutorial document in the tokens collection is treated as absent and overwritten', async () => {
+    const coll = db.connection.collection('tokens');
+    await coll.insertOne({ appid: APPID, access_token: 'legacy', expires_in: 1234567890 });
+    const store = new MongoTokenStore(db.connection);
+    assert.equal(await store.get(APPID), null);
+    const w = track(wechatOn(emu, { store }));
+    const t = await w.fetchAccessToken();
+    assert.equal((await store.get(APPID))?.access_token, t.access_token);
   });
 });

@@ -12,7 +12,7 @@ import type { Emulator } from '../../src/emulator/index.js';
 import { noopLogger } from '../../src/log/logger.js';
 import { mountTokenService } from '../../src/server/token-service.js';
 import { TokenSourceError } from '../../src/wechat/errors.js';
-import { Wechat } from '../../src/wechat/wechat.js';
+import { Wechat } from '../../src/wechat/client.js';
 import { APPID, SECRET, errorText, startEmu, wechatOn } from './support/harness.js';
 
 const SERVICE_SECRET = 'central-service-bearer-secret-0001';
@@ -23,7 +23,7 @@ let sourceUrl: string;
 const clients: Wechat[] = [];
 
 function client(secret = SERVICE_SECRET, clockOffsetMs = 0): Wechat {
-  const w = new Wechat({ appID: APPID, appSecret: '', apiBase: emu.url, tokenSource: sourceUrl, tokenSourceSecret: secret, now: () => emu.now() + clockOffsetMs, retry: { attempts: 3, baseDelayMs: 5 } });
+  const w = new Wechat({ appId: APPID, appSecret: '', apiBase: emu.url, tokenSource: sourceUrl, tokenSourceSecret: secret, now: () => emu.now() + clockOffsetMs, retry: { attempts: 3, baseDelayMs: 5 } });
   clients.push(w);
   return w;
 }
@@ -56,7 +56,7 @@ test('instances take the central token; only the central service calls WeChat', 
   assert.equal(ta.access_token, tb.access_token);
   assert.equal(ta.access_token, (await central.fetchAccessToken()).access_token);
   assert.equal(stats().token + stats().stable_token, 1);
-  assert.ok((await a.getApiDomainIp()).length > 0);
+  assert.ok((await a.domain.getApiDomainIp()).length > 0);
 });
 
 test('a token rejected at three instances: reported to /invalidate, one refresh at the centre, every call succeeds', async () => {
@@ -67,7 +67,7 @@ test('a token rejected at three instances: reported to /invalidate, one refresh 
   // Rotated behind everyone's back, grace over.
   await fetch(`${emu.url}/cgi-bin/token?grant_type=client_credential&appid=${APPID}&secret=${SECRET}`);
   emu.advanceClock(301);
-  const results = await Promise.all(cs.map((c) => c.getApiDomainIp()));
+  const results = await Promise.all(cs.map((c) => c.domain.getApiDomainIp()));
   assert.ok(results.every((r) => r.length > 0));
   assert.equal(stats().token - calls0, 2, '1 by the other client + exactly 1 refresh at the centre');
   const now = await Promise.all(cs.map((c) => c.fetchAccessToken()));

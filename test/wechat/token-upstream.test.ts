@@ -10,7 +10,7 @@ import { WechatMpError } from '../../src/errors.js';
 import { MemoryTokenStore } from '../../src/token/memory-token-store.js';
 import type { StoredToken } from '../../src/token/types.js';
 import { TokenPermanentError, TokenQuotaError, UpstreamError } from '../../src/wechat/errors.js';
-import { Wechat } from '../../src/wechat/wechat.js';
+import { Wechat } from '../../src/wechat/client.js';
 import { FakeClock, type PendingTimer } from '../support/fake-clock.js';
 import { until } from '../support/until.js';
 import { APPID, SECRET, errorText, recordingLogger, startEmu, tokenCalls, wechatOn, wechatTracker } from './support/harness.js';
@@ -45,8 +45,11 @@ describe('construction', () => {
 
   test('rejects bad options with a typed error naming the option', () => {
     const cases: [string, Record<string, unknown>][] = [
+      ['appId', { appId: '' }],
+      ['appId', { appId: '../x' }],
       ['appID', { appID: '' }],
       ['appID', { appID: '../x' }],
+      ['appID', { appId: APPID, appID: 'wxsomeotherapp0001' }],
       ['appSecret', { appSecret: '' }],
       ['apiBase', { apiBase: 'ftp://x' }],
       ['tokenMode', { tokenMode: 'fast' }],
@@ -61,7 +64,7 @@ describe('construction', () => {
     ];
     for (const [option, bad] of cases) {
       assert.throws(
-        () => new Wechat({ appID: APPID, appSecret: SECRET, ...bad } as never),
+        () => new Wechat({ ...('appID' in bad ? {} : { appId: APPID }), appSecret: SECRET, ...bad } as never),
         (err: unknown) => err instanceof WechatMpError && err.code === 'WMP_ERR_INVALID_OPTION' && (err as { option?: string }).option === option,
         `option ${option}: ${JSON.stringify(bad)}`,
       );
@@ -82,7 +85,7 @@ describe('single-flight', () => {
       assert.equal(t.expires_at - t.fetched_at, 7_200_000, 'absolute expiry from expires_in');
       assert.ok(t.fetched_at <= emu.now() && t.fetched_at > emu.now() - 5000);
       // The emulator accepts it.
-      assert.ok((await w.getApiDomainIp()).length > 0);
+      assert.ok((await w.domain.getApiDomainIp()).length > 0);
       // Later calls are served from memory.
       for (let i = 0; i < 1000; i++) await w.fetchAccessToken();
       assert.equal(tokenCalls(emu), 1);
@@ -105,7 +108,7 @@ describe('typed failures and bounded retries', () => {
   test('wrong secret: one upstream call, a permanent typed error, no secret anywhere, no retry loop', async () => {
     const logger = recordingLogger();
     const store = new MemoryTokenStore();
-    const w = track(new Wechat({ appID: WRONG_APP.appId, appSecret: WRONG_SECRET, apiBase: emu.url, now: () => emu.now(), logger, store, retry: { attempts: 3, baseDelayMs: 5 } }));
+    const w = track(new Wechat({ appId: WRONG_APP.appId, appSecret: WRONG_SECRET, apiBase: emu.url, now: () => emu.now(), logger, store, retry: { attempts: 3, baseDelayMs: 5 } }));
     const failed: unknown[] = [];
     w.on('refreshFailed', (e) => failed.push(e.error));
     const err = await w.fetchAccessToken().then(
@@ -245,7 +248,7 @@ describe('stores and injection styles', () => {
     assert.equal(kept!.access_token, ta.access_token);
     const b = track(wechatOn(emu, seed));
     const sources: string[] = [];
-    b.on('tokenRefreshed', (e) => sources.push(e.source));
+    b.on('refreshed', (e) => sources.push(e.source));
     const tb = await b.fetchAccessToken();
     assert.equal(tb.access_token, ta.access_token);
     assert.deepEqual(sources, ['store']);
@@ -278,7 +281,7 @@ describe('refresh ahead', () => {
     w.start();
     let t = onlyTimer(timers);
     assert.equal(t.ms, 0, 'no token yet: fetch at once');
-    let refreshed = once(w, 'tokenRefreshed');
+    let refreshed = once(w, 'refreshed');
     await timers.runNext();
     await refreshed;
     const first = await w.fetchAccessToken();
@@ -291,7 +294,7 @@ describe('refresh ahead', () => {
     // Refresh time = expiry - 300 s margin + jitter in [0, 60 s]; 239 s before expiry is past it.
     emu.advanceClock(7200 - 239);
     t = onlyTimer(timers);
-    refreshed = once(w, 'tokenRefreshed');
+    refreshed = once(w, 'refreshed');
     await timers.runNext();
     await refreshed;
     assert.equal(tokenCalls(emu), 2, 'the timer refreshed with no caller involved');
@@ -301,7 +304,7 @@ describe('refresh ahead', () => {
     // Caller-driven: inside the margin the current token is handed out at once and a refresh starts behind it.
     emu.advanceClock(7200 - 239);
     assert.equal((await w.fetchAccessToken()).access_token, second.access_token);
-    await once(w, 'tokenRefreshed');
+    await once(w, 'refreshed');
     const third = await w.fetchAccessToken();
     assert.notEqual(third.access_token, second.access_token);
     assert.equal(tokenCalls(emu), 3);
@@ -323,5 +326,34 @@ describe('refresh ahead', () => {
     emu.advanceClock(7200 - 1000);
     for (let i = 0; i < 20; i++) assert.equal((await w.fetchAccessToken()).access_token, first.access_token);
     assert.equal(tokenCalls(emu), 1);
+  });
+});
+
+describe('events and lifecycle', () => {
+  test('a throwing refreshed listener neither fails the fetch nor stops refresh-ahead', async () => {
+    const log = recordingLogger();
+    const w = track(wechatOn(emu, { logger: log }));
+    w.on('refreshed', () => {
+      throw new Error('listener bug');
+    });
+    const t = await w.fetchAccessToken();
+    assert.ok(t.access_token.length > 0);
+    assert.ok(w.status().hasToken);
+    assert.match(log.text(), /token\.listener_error/);
+  });
+
+  test('close() during a hanging refresh returns within its bound, and later calls fail typed', { timeout: 30_000 }, async () => {
+    // requestTimeoutMs 1000 x 3 attempts would keep the refresh busy for over 3 s; a 10 s delay per call keeps it hanging.
+    emu.injectFault({ appid: APPID, endpoint: 'stable_token', kind: 'delay', delayMs: 10_000, count: 3 });
+    const w = wechatOn(emu, { requestTimeoutMs: 10_000 });
+    const pending = w.fetchAccessToken().catch((e: unknown) => e);
+    await until(() => (emu.stats()[APPID]?.stable_token ?? 0) >= 1, { what: 'the token request reached the emulator' });
+    const started = Date.now();
+    await w.close();
+    const took = Date.now() - started;
+    assert.ok(took < 5000, `close() took ${took} ms; it must not wait for the hanging upstream`);
+    const outcome = await pending;
+    assert.ok(outcome instanceof WechatMpError, 'the hanging refresh ends with a typed error');
+    await assert.rejects(w.domain.getApiDomainIp(), (e: unknown) => e instanceof WechatMpError && e.code === 'WMP_ERR_UPSTREAM');
   });
 });

@@ -6,7 +6,8 @@
 import { startEmulator, SANDBOX_APP, type Emulator } from '../../../src/emulator/index.js';
 import type { StartEmulatorOptions } from '../../../src/emulator/index.js';
 import type { Logger } from '../../../src/log/logger.js';
-import { Wechat, type WechatOptions } from '../../../src/wechat/wechat.js';
+import { Wechat } from '../../../src/wechat/client.js';
+import type { WechatOptions } from '../../../src/wechat/options.js';
 
 export { SANDBOX_APP };
 export const APPID = SANDBOX_APP.appId;
@@ -44,7 +45,7 @@ export function recordingLogger(): RecordingLogger {
 /** A Wechat on the emulator's sandbox app and clock. */
 export function wechatOn(emu: Emulator, extra: Partial<WechatOptions> = {}): Wechat {
   return new Wechat({
-    appID: APPID,
+    appId: APPID,
     appSecret: SECRET,
     apiBase: emu.url,
     now: () => emu.now(),

@@ -1,0 +1,23 @@
+/**
+ * What every API area receives from the client that hosts it.
+ */
+import type { Logger } from '../../log/logger.js';
+import type { HttpClient } from '../http-client.js';
+import type { ApiRequest } from '../request.js';
+
+/** The client's parts an API area may use. */
+export interface ApiContext {
+  /** The AppID of the client. */
+  readonly appId: string;
+  /** API base URL, no trailing slash. */
+  readonly apiBase: string;
+  /** A token-authenticated call with its one recovery from a rejected token (src/wechat/request.ts). */
+  readonly request: ApiRequest;
+  /** The client's HTTP client, for calls that do not carry the account's access_token. */
+  readonly http: HttpClient;
+  /** The client's clock, ms since epoch. */
+  readonly now: () => number;
+  readonly logger: Logger;
+  /** Register work to run when the client closes (timers, caches); runs before the HTTP pool closes. */
+  onClose(fn: () => Promise<void> | void): void;
+}
