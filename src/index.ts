@@ -1,113 +1,74 @@
 /**
- * wechat-mp-server: public API.
+ * wechat-mp-server: the library an application imports. The client of an Official Account
+ * (`Wechat`), the webhook middleware (`webhook`, `reply`) with its message and handler types, the
+ * token and dedupe stores, the `Token` model getters, and the errors.
+ *
+ * The service (`createApp`, `startService`, `loadConfig`) is `wechat-mp-server/server`; the emulator and
+ * simulator are `wechat-mp-server/testing`. `test/exports.test.ts` pins this list.
  * @packageDocumentation
  */
-export * from './errors.js';
-export { loadConfig, redactConfig, CONFIG_VARIABLES } from '../config/index.js';
-export type { AppConfig, LoadConfigOptions, MessageMode, TokenMode, TokenStoreKind, DedupeStoreKind, LogLevel } from '../config/index.js';
-export { createLogger, noopLogger, maskSecrets, type Logger, type CreateLoggerOptions } from './log/logger.js';
-export { openMongo, type MongoHandle, type OpenMongoOptions } from './db/mongo.js';
-export { computeSignature, verifySignature, safeEqual } from './webhook/signature.js';
-export { WechatCipher, decodeAESKey, type DecryptedMessage } from './webhook/crypto.js';
+export {
+  WechatMpError,
+  ConfigError,
+  InvalidOptionError,
+  ERROR_CODES,
+  type ErrorCode,
+  type ConfigProblem,
+} from './errors.js';
+export type { Logger } from './log/logger.js';
+
+// The client of one Official Account.
+export { Wechat, type WechatEvents } from './wechat/client.js';
+export type { WechatOptions } from './wechat/options.js';
+export type { ApiCallEvent, ApiMethod, RequestOptions } from './wechat/request.js';
+export type { TokenMode } from './wechat/token-endpoint.js';
+export type { RetryPolicy } from './wechat/http-client.js';
+export type { WechatApis, ApiContext } from './wechat/api/index.js';
+export type { MenuApi, Menu, MenuButton, MenuInfo } from './wechat/api/menu.js';
+export { customMessageOf, type MessageApi, type CustomMessage } from './wechat/api/message.js';
+export type { DomainApi } from './wechat/api/domain.js';
+export { WechatApiError, TokenPermanentError, TokenQuotaError, UpstreamError, TokenSourceError, type TokenFailureReason, type UpstreamFailureKind } from './wechat/errors.js';
+
+// Tokens: events, stores, the MongoDB models.
+export type { TokenRefreshedEvent, RefreshFailedEvent, TokenSavedEvent, StoreErrorEvent, TokenStatus } from './token/token-manager.js';
+export type { Timers, TimerHandle } from './util/timeout.js';
+export type { AccessToken, TokenStore, StoredToken, LeaseRequest, MaybePromise } from './token/types.js';
+export { TokenStoreError } from './token/errors.js';
+export { MemoryTokenStore } from './token/memory-token-store.js';
+export { FileTokenStore, type FileTokenStoreOptions } from './token/file-token-store.js';
+export { MongoTokenStore, type MongoTokenStoreOptions } from './token/mongo-token-store.js';
+export { getTokenModel, getTokenLeaseModel, type TokenModel, type TokenDocument, type TokenLeaseModel, type TokenLeaseDocument, type SaveAccessTokenData } from './token/token-model.js';
+
+// The webhook.
 export {
   webhook,
   reply,
-  renderReply,
   HandlerRegistry,
   MemoryDedupeStore,
   MongoDedupeStore,
-  dedupeKey,
-  toCustomMessage,
-  exampleHandlers,
-  toMessage,
-  isEvent,
-  messageId,
   WebhookRequestError,
-  DEFAULT_TIMESTAMP_WINDOW_SECONDS,
-  DEFAULT_BODY_LIMIT_BYTES,
-  DEFAULT_REPLY_DEADLINE_MS,
-  DEFAULT_DEDUPE_TTL_SECONDS,
+  type WebhookMiddleware,
   type WebhookOptions,
   type WebhookMode,
   type WebhookObserver,
   type WebhookOutcome,
   type WebhookRequestEvent,
   type WechatRequestState,
-  type WechatMessage,
-  type WechatEvent,
   type Reply,
+  type TextReply,
+  type ImageReply,
+  type VoiceReply,
+  type VideoReply,
+  type MusicReply,
+  type NewsReply,
+  type NewsArticle,
+  type TransferCustomerServiceReply,
   type Handler,
   type HandlerMap,
   type HandlerResult,
   type DedupeStore,
   type DedupeRecord,
-  type CustomMessage,
+  type MemoryDedupeStoreOptions,
+  type MongoDedupeStoreOptions,
 } from './webhook/index.js';
-export {
-  Wechat,
-  DEFAULT_WECHAT_API_BASE,
-  DEFAULT_TOKEN_MODE,
-  TOKEN_REJECTED_ERRCODES,
-  MAX_EXPIRY_SKEW_SECONDS,
-  type WechatOptions,
-  type WechatEvents,
-  type ApiCallEvent,
-  type AccessToken,
-  type RequestOptions,
-  type Menu,
-  type MenuButton,
-  type MenuInfo,
-  type CustomMessage as CustomSendMessage,
-} from './wechat/wechat.js';
-export { WechatApiError, TokenPermanentError, TokenQuotaError, UpstreamError, TokenSourceError, type TokenFailureReason, type UpstreamFailureKind } from './wechat/errors.js';
-export { DEFAULT_REQUEST_TIMEOUT_MS, DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_RETRY_ATTEMPTS, DEFAULT_RETRY_BASE_DELAY_MS, DEFAULT_RETRY_MAX_DELAY_MS, type RetryPolicy } from './wechat/http-client.js';
-export { PERMANENT_TOKEN_ERRCODES, FORCE_REFRESH_DAILY_LIMIT, FORCE_REFRESH_SPACING_MS } from './wechat/token-endpoint.js';
-export { parseJsonLossless } from './wechat/lossless-json.js';
-export {
-  DEFAULT_REFRESH_MARGIN_SECONDS,
-  DEFAULT_EXPIRY_SKEW_SECONDS,
-  DEFAULT_REFRESH_JITTER_SECONDS,
-  DEFAULT_LEASE_TTL_MS,
-  DEFAULT_LEASE_WAIT_MS,
-  DEFAULT_LEASE_POLL_MS,
-  DEFAULT_PERMANENT_ERROR_COOLDOWN_SECONDS,
-  DEFAULT_QUOTA_COOLDOWN_SECONDS,
-  type TokenRefreshedEvent,
-  type RefreshFailedEvent,
-  type TokenSavedEvent,
-  type StoreErrorEvent,
-  type TokenStatus,
-  type Timers,
-} from './token/token-manager.js';
-export type { TokenStore, StoredToken, LeaseRequest, MaybePromise } from './token/types.js';
-export { TokenStoreError } from './token/errors.js';
-export { MemoryTokenStore } from './token/memory-token-store.js';
-export { FileTokenStore, DEFAULT_BREAK_LOCK_STALE_MS, type FileTokenStoreOptions } from './token/file-token-store.js';
-export { MongoTokenStore, DEFAULT_MONGO_OPERATION_TIMEOUT_MS, type MongoTokenStoreOptions } from './token/mongo-token-store.js';
-export { tokenSchema, tokenLeaseSchema, getTokenModel, getTokenLeaseModel, type TokenModel, type TokenDocument, type TokenLeaseModel, type TokenLeaseDocument, type SaveAccessTokenData } from './token/token-model.js';
-export { createApp, type AppDeps, type WechatApp } from './server/app.js';
-export { startService, type StartServiceOptions, type RunningService } from './server/service.js';
-export { loadHandlersModule } from './server/handlers-module.js';
-export { ServiceMetrics } from './metrics/metrics.js';
-export { listen, type RunningServer } from './server/http.js';
-export {
-  startEmulator,
-  SANDBOX_APP,
-  type Emulator,
-  type EmulatorApp,
-  type StartEmulatorOptions,
-  type EmulatorStats,
-  type FaultSpec,
-  type SentMessage,
-} from './emulator/index.js';
-export {
-  simulate,
-  buildMessageXml,
-  validateReply,
-  SimulationError,
-  type SimMessageSpec,
-  type SimulateOptions,
-  type SimulationResult,
-  type ParsedReply,
-  type ReplyContext,
-} from './simulator/index.js';
+export type * from './webhook/messages.js';

@@ -147,7 +147,7 @@ describe('metrics', () => {
     await signedPost(app, { type: 'text', content: 'once' }, dup);
     await signedPost(app, { type: 'text', content: 'once' }, dup);
     assert.equal((await request(app.callback()).post('/wechat').query({ signature: 'bad', timestamp: '1', nonce: '1' }).send('<xml/>')).status, 401);
-    await app.wechat.getApiDomainIp();
+    await app.wechat.domain.getApiDomainIp();
     const res = await request(app.callback()).get('/metrics');
     assert.equal(res.status, 200);
     const text = res.text;
@@ -245,9 +245,9 @@ describe('redaction', () => {
     assert.equal(res.status, 200);
     const token = res.body.access_token as string;
     await request(good.callback()).post('/wechat').query({ signature: 'x', timestamp: '1', nonce: '2', access_token: token }).send('<xml/>');
-    await good.wechat.getApiDomainIp();
+    await good.wechat.domain.getApiDomainIp();
     emulator.injectFault({ appid: SANDBOX_APP.appId, endpoint: 'api', kind: 'errcode', errcode: 48001, count: 1 });
-    await assert.rejects(good.wechat.getMenu());
+    await assert.rejects(good.wechat.menu.get());
 
     const text = capture.text();
     assert.ok(text.length > 0, 'something was logged');

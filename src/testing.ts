@@ -1,0 +1,31 @@
+/**
+ * wechat-mp-server/testing: WeChat offline. `startEmulator` runs a local api.weixin.qq.com (token
+ * rules, quotas, faults); `simulate` pushes signed messages to a webhook as WeChat does and
+ * `validateReply` checks a passive reply the way WeChat reads it; `SANDBOX_APP` is the account both
+ * know. `test/exports.test.ts` pins this list.
+ * @packageDocumentation
+ */
+export {
+  startEmulator,
+  SANDBOX_APP,
+  type Emulator,
+  type EmulatorApp,
+  type StartEmulatorOptions,
+  type EmulatorStats,
+  type AppCallStats,
+  type FaultSpec,
+  type FaultEndpoint,
+  type FaultKind,
+  type SentMessage,
+} from './emulator/index.js';
+export {
+  simulate,
+  validateReply,
+  SimulationError,
+  type SimMessageSpec,
+  type SimulateOptions,
+  type SimulationResult,
+  type ParsedReply,
+  type ReplyContext,
+  type SimulatorMode,
+} from './simulator/index.js';
