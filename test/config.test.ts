@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { loadConfig, redactConfig, CONFIG_VARIABLES } from '../config/index.js';
+import { loadConfig, redactConfig, CONFIG_TABLE, CONFIG_VARIABLES, type LoadConfigOptions } from '../config/index.js';
+import { renderEnvExample, renderReadmeTable, README_BEGIN, README_END } from '../config/render.js';
 import { ConfigError } from '../src/errors.js';
 
 const GOOD = {
@@ -11,11 +12,12 @@ const GOOD = {
   WECHAT_APP_SECRET: '0123456789abcdef0123456789abcdef',
   WECHAT_TOKEN: 'sometoken',
 };
-const load = (env: Record<string, string | undefined>) => loadConfig({ env, dotenvPath: false, cwd: '/srv/app' });
+const load = (env: Record<string, string | undefined>, extra: Partial<LoadConfigOptions> = {}) =>
+  loadConfig({ env, dotenvPath: false, cwd: '/srv/app', onDeprecation: () => assert.fail('no deprecated variable was used'), ...extra });
 
 function problemsOf(env: Record<string, string | undefined>): Map<string, string> {
   try {
-    load(env);
+    load(env, { onDeprecation: () => {} });
   } catch (err) {
     assert.ok(err instanceof ConfigError);
     return new Map(err.problems.map((p) => [p.variable, p.message]));
@@ -54,7 +56,7 @@ test('every variable accepts a good value', () => {
     WECHAT_MESSAGE_MODE: 'safe',
     WECHAT_API_BASE: 'http://127.0.0.1:4000/',
     WECHAT_TOKEN_MODE: 'classic',
-    TOKEN_REFRESH_MARGIN: '600',
+    TOKEN_REFRESH_MARGIN_SECONDS: '600',
     WECHAT_TOKEN_SOURCE: 'https://tokens.internal/internal/access-token',
     WECHAT_TOKEN_SOURCE_SECRET: 's'.repeat(32),
     MONGODB_URI: 'mongodb://user:pw@db:27017/wechat',
@@ -64,8 +66,8 @@ test('every variable accepts a good value', () => {
     PORT: '8080',
     WEBHOOK_PATH: '/wx/callback',
     TRUST_PROXY: 'true',
-    WEBHOOK_TIMESTAMP_WINDOW: '0',
-    WEBHOOK_BODY_LIMIT: '131072',
+    WEBHOOK_TIMESTAMP_WINDOW_SECONDS: '0',
+    WEBHOOK_BODY_LIMIT_BYTES: '131072',
     WEBHOOK_REPLY_DEADLINE_MS: '4000',
     DEDUPE_STORE: 'mongo',
     DEDUPE_TTL_SECONDS: '120',
@@ -115,7 +117,7 @@ test('every bad variable is reported at once, by name', () => {
     WECHAT_MESSAGE_MODE: 'secret',
     WECHAT_API_BASE: 'ftp://example.com',
     WECHAT_TOKEN_MODE: 'fast',
-    TOKEN_REFRESH_MARGIN: '-5',
+    TOKEN_REFRESH_MARGIN_SECONDS: '-5',
     WECHAT_TOKEN_SOURCE: 'not a url',
     WECHAT_TOKEN_SOURCE_SECRET: 'short',
     MONGODB_URI: 'postgres://x',
@@ -124,8 +126,8 @@ test('every bad variable is reported at once, by name', () => {
     PORT: '70000',
     WEBHOOK_PATH: 'wechat',
     TRUST_PROXY: 'yes',
-    WEBHOOK_TIMESTAMP_WINDOW: 'soon',
-    WEBHOOK_BODY_LIMIT: '10',
+    WEBHOOK_TIMESTAMP_WINDOW_SECONDS: 'soon',
+    WEBHOOK_BODY_LIMIT_BYTES: '10',
     WEBHOOK_REPLY_DEADLINE_MS: '9000',
     DEDUPE_STORE: 'redis',
     DEDUPE_TTL_SECONDS: '1',
@@ -171,9 +173,74 @@ test('redactConfig hides every secret', () => {
   assert.match(text, /"appId":"wx1234567890abcdef"/);
 });
 
-test('.env.example documents every variable', () => {
+test('.env.example is generated from the table (npm run docs:config)', () => {
   const example = readFileSync(new URL('../.env.example', import.meta.url), 'utf8');
+  assert.equal(example, renderEnvExample(), '.env.example differs from config/variables.ts: run npm run docs:config');
   for (const name of CONFIG_VARIABLES) assert.match(example, new RegExp(`^#?\\s*${name}=`, 'm'), `${name} missing from .env.example`);
+});
+
+test("README's configuration table is generated from the table (npm run docs:config)", () => {
+  const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+  const begin = readme.indexOf(README_BEGIN);
+  const end = readme.indexOf(README_END);
+  assert.ok(begin >= 0 && end > begin, 'README.md has the config markers');
+  assert.equal(readme.slice(begin, end + README_END.length), renderReadmeTable(), "README's table differs from config/variables.ts: run npm run docs:config");
+  for (const name of CONFIG_VARIABLES) assert.ok(readme.slice(begin, end).includes(`| \`${name}\` |`), `${name} missing from README`);
+});
+
+test('the table: one row per variable and per field, every field lands in the config, names carry their unit', () => {
+  assert.equal(new Set(CONFIG_VARIABLES).size, CONFIG_TABLE.length);
+  assert.equal(new Set(CONFIG_TABLE.map((v) => v.field)).size, CONFIG_TABLE.length);
+  const c = load({ ...GOOD, TOKEN_SERVICE_SECRET: 't'.repeat(24) }) as unknown as Record<string, unknown>;
+  const leaves = (o: Record<string, unknown>, prefix = ''): string[] =>
+    Object.entries(o).flatMap(([k, v]) => (v !== null && typeof v === 'object' ? leaves(v as Record<string, unknown>, `${prefix}${k}.`) : [`${prefix}${k}`]));
+  assert.deepEqual(leaves(c).sort(), CONFIG_TABLE.map((v) => v.field).sort());
+  for (const v of CONFIG_TABLE) {
+    if (v.type.kind === 'integer' && v.type.unit) {
+      const suffix = { seconds: '_SECONDS', ms: '_MS', bytes: '_BYTES' }[v.type.unit];
+      assert.ok(suffix && v.name.endsWith(suffix), `${v.name} says its unit (${v.type.unit})`);
+    }
+  }
+});
+
+test('redaction covers exactly the secret rows', () => {
+  const c = load({ ...GOOD, WECHAT_ENCODING_AES_KEY: 'a'.repeat(43), MONGODB_URI: 'mongodb://u:pw@h/db', TOKEN_SERVICE_SECRET: 't'.repeat(24) });
+  const redacted = redactConfig(c);
+  for (const v of CONFIG_TABLE) {
+    const value = v.field.split('.').reduce<unknown>((o, k) => (o as Record<string, unknown>)[k], redacted);
+    if (v.secret) assert.ok(value === '[redacted]' || value === '[unset]', `${v.name} is redacted`);
+    else assert.ok(value !== '[redacted]' && value !== '[unset]', `${v.name} is not redacted`);
+  }
+});
+
+test('the old variable names still work for one release, with a deprecation warning naming the new one', () => {
+  const warnings: string[] = [];
+  const c = load({ ...GOOD, TOKEN_REFRESH_MARGIN: '120', WEBHOOK_TIMESTAMP_WINDOW: '60', WEBHOOK_BODY_LIMIT: '2048' }, { onDeprecation: (m) => warnings.push(m) });
+  assert.equal(c.wechat.refreshMarginSeconds, 120);
+  assert.equal(c.webhook.timestampWindowSeconds, 60);
+  assert.equal(c.webhook.bodyLimitBytes, 2048);
+  assert.equal(warnings.length, 3);
+  for (const [old, now] of [
+    ['TOKEN_REFRESH_MARGIN', 'TOKEN_REFRESH_MARGIN_SECONDS'],
+    ['WEBHOOK_TIMESTAMP_WINDOW', 'WEBHOOK_TIMESTAMP_WINDOW_SECONDS'],
+    ['WEBHOOK_BODY_LIMIT', 'WEBHOOK_BODY_LIMIT_BYTES'],
+  ] as const) {
+    assert.ok(warnings.some((w) => w.startsWith(`${old} is deprecated`) && w.includes(now)), `${old} -> ${now}`);
+  }
+  // A bad value under the old name is reported under the new one.
+  assert.ok(problemsOf({ ...GOOD, WEBHOOK_BODY_LIMIT: '10' }).has('WEBHOOK_BODY_LIMIT_BYTES'));
+  // Both set: the new name wins and the old one is named as ignored.
+  const both: string[] = [];
+  assert.equal(load({ ...GOOD, TOKEN_REFRESH_MARGIN: '120', TOKEN_REFRESH_MARGIN_SECONDS: '200' }, { onDeprecation: (m) => both.push(m) }).wechat.refreshMarginSeconds, 200);
+  assert.match(both.join('\n'), /TOKEN_REFRESH_MARGIN is deprecated and ignored because TOKEN_REFRESH_MARGIN_SECONDS is set/);
+});
+
+test('by default a deprecated name is a process DeprecationWarning', async () => {
+  const warned = new Promise<Error>((resolve) => process.once('warning', resolve));
+  loadConfig({ env: { ...GOOD, WEBHOOK_BODY_LIMIT: '2048' }, dotenvPath: false });
+  const w = await warned;
+  assert.equal(w.name, 'DeprecationWarning');
+  assert.match(w.message, /WEBHOOK_BODY_LIMIT_BYTES/);
 });
 
 test('the webhook may not take one of the service routes', () => {
