@@ -1,8 +1,8 @@
 /**
  * The real process: `node dist/src/main.js` in CI (.ci/run builds first; elsewhere src/main.ts
  * through tsx, so a stale dist/ cannot hide a change) with the
- * emulator and the test MongoDB. A simulated message gets a reply; SIGTERM during a slow handler
- * lets the response complete and the process exits 0.
+ * emulator and the test MongoDB. A simulated message gets a reply; SIGTERM sent once the slow handler
+ * has announced that it started lets the response complete, and the process exits 0.
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -13,6 +13,7 @@ import { startEmulator, SANDBOX_APP, type Emulator } from '../../src/emulator/in
 import { simulate } from '../../src/simulator/simulate.js';
 import { useTestDatabase, type TestDatabase } from '../support/test-db.js';
 import { freePort } from '../support/mongo-server.js';
+import { until } from '../support/until.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const built = `${root}dist/src/main.js`;
@@ -39,16 +40,21 @@ function exited(proc: ChildProcess): Promise<number | null> {
 }
 
 async function waitReady(url: string): Promise<void> {
-  for (let i = 0; i < 150; i++) {
-    try {
-      const res = await fetch(`${url}/readyz`);
-      if (res.status === 200) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`service never became ready; output:\n${output}`);
+  const ready = async () => (await fetch(`${url}/readyz`).catch(() => undefined))?.status === 200;
+  await until(ready, { timeoutMs: 15_000, what: `readiness; output:\n${output}` });
+}
+
+/** Resolves when the child prints `marker` (the slow handler announces that it started). */
+function printed(marker: string): Promise<void> {
+  return new Promise((resolve) => {
+    const check = () => {
+      if (!output.includes(marker)) return;
+      child?.stderr?.off('data', check);
+      resolve();
+    };
+    child?.stderr?.on('data', check);
+    check();
+  });
 }
 
 test('the process serves a simulated conversation and exits 0 on SIGTERM after finishing a slow request', async () => {
@@ -80,8 +86,9 @@ test('the process serves a simulated conversation and exits 0 on SIGTERM after f
   const first = await simulate({ type: 'text', content: 'hello' }, sim);
   assert.deepEqual(first.reply && { msgType: first.reply.msgType, content: (first.reply as { content?: string }).content }, { msgType: 'text', content: 'echo: hello' });
 
+  const started = printed('slow-handler:started');
   const slow = simulate({ type: 'text', content: 'slow request' }, sim);
-  await new Promise((r) => setTimeout(r, 400));
+  await started;
   const exitCode = exited(child);
   child.kill('SIGTERM');
   const answered = await slow;
