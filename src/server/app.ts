@@ -202,8 +202,9 @@ export function createApp(config: AppConfig, handlers?: HandlerMap | HandlerRegi
 }
 
 /**
- * Turns thrown errors into short JSON answers: a {@link WechatMpError} from an upstream or store
- * failure is a 503 with its code; anything unexpected is a 500 without details. Never a stack or a secret.
+ * Turns thrown errors into short JSON answers: a {@link WechatMpError} answers its `statusCode` (503 for
+ * an upstream or store failure) with its code; anything unexpected is a 500 without details. Never a
+ * stack or a secret.
  */
 function errorBoundary(logger: Logger): Koa.Middleware {
   return async (ctx, next) => {
@@ -217,8 +218,9 @@ function errorBoundary(logger: Logger): Koa.Middleware {
         return;
       }
       if (err instanceof WechatMpError) {
+        // The registry (src/errors.ts) decides the status: 503 for an upstream or store failure.
         logger.warn({ event: 'http.upstream_error', path: ctx.path, code: err.code }, 'request failed: upstream or store unavailable');
-        ctx.status = 503;
+        ctx.status = err.statusCode;
         ctx.body = { error: err.code };
         return;
       }

@@ -6,33 +6,20 @@ import { WechatMpError, type ErrorCode } from '../errors.js';
 
 /** A rejected webhook request. */
 export class WebhookRequestError extends WechatMpError {
-  /** HTTP status to answer with (always 4xx). */
+  /** HTTP status to answer with (always 4xx); the same as `statusCode`. */
   readonly status: number;
 
   constructor(status: number, code: ErrorCode, reason: string, options?: { cause?: unknown }) {
-    super(code, reason, options);
+    super(code, reason, { ...options, statusCode: status });
     this.name = 'WebhookRequestError';
     this.status = status;
   }
 }
 
-/** HTTP status for an error thrown while verifying, decrypting or parsing a request. */
+/**
+ * HTTP status for an error thrown while verifying, decrypting or parsing a request: the error's
+ * `statusCode` (the registry in src/errors.ts decides it per code) when it is a 4xx, else undefined.
+ */
 export function statusOf(err: unknown): number | undefined {
-  if (err instanceof WebhookRequestError) return err.status;
-  if (err instanceof WechatMpError) {
-    switch (err.code) {
-      case 'WMP_ERR_SIGNATURE':
-      case 'WMP_ERR_TIMESTAMP':
-      case 'WMP_ERR_DECRYPT':
-      case 'WMP_ERR_APPID_MISMATCH':
-        return 401;
-      case 'WMP_ERR_XML':
-        return 400;
-      case 'WMP_ERR_BODY_TOO_LARGE':
-        return 413;
-      default:
-        return undefined;
-    }
-  }
-  return undefined;
+  return err instanceof WechatMpError && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : undefined;
 }
