@@ -5,6 +5,8 @@
  * disagrees with it.
  *
  * Defaults shared with the library are imported from the modules that own them, never re-exported.
+ *
+ * Longer than 300 lines on purpose: it is one table, and its value is that every variable is in it.
  */
 import type { AppConfig } from './index.js';
 import { DEFAULT_REFRESH_MARGIN_SECONDS } from '../src/token/token-manager.js';

@@ -27,5 +27,4 @@ export {
   type SimulationResult,
   type ParsedReply,
   type ReplyContext,
-  type SimulatorMode,
 } from './simulator/index.js';

@@ -84,6 +84,6 @@ export const customSendRoute = apiRoute('POST', (req, app, state) => {
   const content = body.value[msgtype];
   if (typeof content !== 'object' || content === null || Array.isArray(content)) return wechatError(47001);
   const msgid = newMsgId().toString();
-  state.messages.push({ appid: app.config.appId, body: body.value, at: state.clock.now(), msgid });
+  state.messages.push({ appId: app.config.appId, body: body.value, at: state.clock.now(), msgid });
   return rawJson(`{"errcode":0,"errmsg":"ok","msgid":${msgid}}`);
 });

@@ -13,7 +13,7 @@
  */
 import { isIP } from 'node:net';
 import { WechatMpError } from '../errors.js';
-import { parseFaultSpec } from './faults.js';
+import { faultToWire, parseFaultSpec } from './faults.js';
 import type { EmulatorRequest } from './request.js';
 import type { EmulatorState } from './state.js';
 
@@ -65,17 +65,17 @@ export function handleControl(req: EmulatorRequest, state: EmulatorState): Contr
         return { status: 200, body: { now: state.clock.now(), advancedSeconds: state.clock.advancedSeconds() } };
       }
       case 'GET faults':
-        return { status: 200, body: state.faults.list() };
+        return { status: 200, body: state.faults.list().map(faultToWire) };
       case 'POST faults': {
-        const spec = parseFaultSpec(jsonBody(req));
+        const spec = parseFaultSpec(jsonBody(req), 'wire');
         state.faults.add(spec);
-        return { status: 200, body: { ok: true, fault: spec, pending: state.faults.list().length } };
+        return { status: 200, body: { ok: true, fault: faultToWire(spec), pending: state.faults.list().length } };
       }
       case 'POST reset':
         state.reset();
         return { status: 200, body: { ok: true } };
       case 'GET messages':
-        return { status: 200, body: state.messages };
+        return { status: 200, body: state.messages.map(({ appId, ...rest }) => ({ appid: appId, ...rest })) };
       default:
         if (['stats', 'clock', 'faults', 'reset', 'messages'].includes(name)) return failure(405, `${req.method} is not allowed on ${req.path}`);
         return failure(404, `no control endpoint ${req.path}`);

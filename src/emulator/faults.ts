@@ -15,10 +15,13 @@ export type FaultEndpoint = 'token' | 'stable_token' | 'api' | '*';
  */
 export type FaultKind = 'errcode' | 'http' | 'delay' | 'drop' | 'malformed';
 
-/** A fault for the next `count` matching calls. */
+/**
+ * A fault for the next `count` matching calls. On the control API's wire (`POST /__emulator/faults`)
+ * the AppID field is spelled `appid`, like WeChat's own JSON; in code it is `appId`.
+ */
 export interface FaultSpec {
-  /** An appid, or `*` for any (requests of unknown apps only match `*`). */
-  appid: string;
+  /** An AppID, or `*` for any (requests of unknown apps only match `*`). */
+  appId: string;
   endpoint: FaultEndpoint;
   kind: FaultKind;
   /** Required for `errcode` (e.g. -1, 45009, 45011). */
@@ -42,7 +45,7 @@ export const MAX_FAULT_COUNT = 100_000;
 
 const ENDPOINTS: readonly FaultEndpoint[] = ['token', 'stable_token', 'api', '*'];
 const KINDS: readonly FaultKind[] = ['errcode', 'http', 'delay', 'drop', 'malformed'];
-const KEYS = new Set(['appid', 'endpoint', 'kind', 'errcode', 'status', 'delayMs', 'count', 'forceRefresh']);
+const FIELDS = ['endpoint', 'kind', 'errcode', 'status', 'delayMs', 'count', 'forceRefresh'];
 
 const bad = (reason: string): never => {
   throw new WechatMpError('WMP_ERR_EMULATOR', `invalid fault: ${reason}`);
@@ -51,19 +54,22 @@ const isInt = (v: unknown, min: number, max: number): v is number =>
   typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max;
 
 /**
- * Validate a fault (from JSON or code) and fill its defaults.
+ * Validate a fault and fill its defaults: from code (`appId`) or, with `spelling: 'wire'`, from the
+ * control API's JSON (`appid`).
  * @throws {WechatMpError} `WMP_ERR_EMULATOR` naming the bad field.
  */
-export function parseFaultSpec(value: unknown): FaultSpec {
+export function parseFaultSpec(value: unknown, spelling: 'code' | 'wire' = 'code'): FaultSpec {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return bad('expected a JSON object');
   const v = value as Record<string, unknown>;
-  for (const k of Object.keys(v)) if (!KEYS.has(k)) bad(`unknown field "${k}"`);
-  if (typeof v.appid !== 'string' || v.appid.length === 0) bad('"appid" must be a non-empty string (an appid or "*")');
+  const idKey = spelling === 'wire' ? 'appid' : 'appId';
+  for (const k of Object.keys(v)) if (k !== idKey && !FIELDS.includes(k)) bad(`unknown field "${k}"`);
+  const appId = v[idKey];
+  if (typeof appId !== 'string' || appId.length === 0) bad(`"${idKey}" must be a non-empty string (an AppID or "*")`);
   if (!ENDPOINTS.includes(v.endpoint as FaultEndpoint)) bad(`"endpoint" must be one of ${ENDPOINTS.join(', ')}`);
   if (!KINDS.includes(v.kind as FaultKind)) bad(`"kind" must be one of ${KINDS.join(', ')}`);
   if (!isInt(v.count, 1, MAX_FAULT_COUNT)) bad(`"count" must be an integer from 1 to ${MAX_FAULT_COUNT}`);
   if (v.forceRefresh !== undefined && typeof v.forceRefresh !== 'boolean') bad('"forceRefresh" must be a boolean');
-  const spec: FaultSpec = { appid: v.appid as string, endpoint: v.endpoint as FaultEndpoint, kind: v.kind as FaultKind, count: v.count as number };
+  const spec: FaultSpec = { appId: appId as string, endpoint: v.endpoint as FaultEndpoint, kind: v.kind as FaultKind, count: v.count as number };
   if (typeof v.forceRefresh === 'boolean') spec.forceRefresh = v.forceRefresh;
   switch (spec.kind) {
     case 'errcode':
@@ -96,7 +102,7 @@ export class FaultQueue {
   take(appId: string | undefined, endpoint: Exclude<FaultEndpoint, '*'>, forceRefresh?: boolean): FaultSpec | undefined {
     const i = this.#pending.findIndex(
       (f) =>
-        (f.appid === '*' || f.appid === appId) &&
+        (f.appId === '*' || f.appId === appId) &&
         (f.endpoint === '*' || f.endpoint === endpoint) &&
         (f.forceRefresh === undefined || f.forceRefresh === (forceRefresh ?? false)),
     );
@@ -115,4 +121,10 @@ export class FaultQueue {
   clear(): void {
     this.#pending.length = 0;
   }
+}
+
+/** A fault as the control API's JSON spells it (`appid`). */
+export function faultToWire(spec: FaultSpec): Record<string, unknown> {
+  const { appId, ...rest } = spec;
+  return { appid: appId, ...rest };
 }

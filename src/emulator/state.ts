@@ -13,8 +13,8 @@ import { WindowCounter } from './window-counter.js';
 
 /** A message accepted by POST /cgi-bin/message/custom/send. */
 export interface SentMessage {
-  /** The app whose token sent it. */
-  appid: string;
+  /** The app whose token sent it (`appid` in the control API's JSON). */
+  appId: string;
   /** The JSON body as sent. */
   body: unknown;
   /** Emulated ms when it was accepted. */

@@ -7,16 +7,14 @@
  */
 import { computeSignature } from '../webhook/signature.js';
 import type { WechatCipher } from '../webhook/crypto.js';
+import type { WebhookMode } from '../webhook/options.js';
 import { cdata } from './message-xml.js';
-
-/** How pushes are protected, as configured in the MP console. */
-export type SimulatorMode = 'plain' | 'compatible' | 'safe';
 
 /** Inputs of {@link buildDelivery}. */
 export interface DeliveryInput {
   /** The plain message XML. */
   readonly xml: string;
-  readonly mode: SimulatorMode;
+  readonly mode: WebhookMode;
   /** The webhook Token. */
   readonly token: string;
   /** The account id (`gh_...`), repeated in the safe-mode body. */

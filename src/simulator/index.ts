@@ -15,7 +15,7 @@ export type {
 } from './message-spec.js';
 export { MESSAGE_TYPES, KNOWN_EVENTS } from './message-spec.js';
 export { buildMessageXml, cdata, type MessageEnvelope } from './message-xml.js';
-export { buildDelivery, type Delivery, type DeliveryInput, type SimulatorMode } from './delivery.js';
+export { buildDelivery, type Delivery, type DeliveryInput } from './delivery.js';
 export {
   validateReply,
   DEFAULT_MAX_SKEW_SECONDS,

@@ -8,7 +8,8 @@ import { Agent, request, type Dispatcher } from 'undici';
 import { InvalidOptionError, WechatMpError } from '../errors.js';
 import { SANDBOX_APP } from '../emulator/constants.js';
 import { WechatCipher } from '../webhook/crypto.js';
-import { buildDelivery, type SimulatorMode } from './delivery.js';
+import type { WebhookMode } from '../webhook/options.js';
+import { buildDelivery } from './delivery.js';
 import { newNonce, newSimMsgId } from './ids.js';
 import type { SimMessageSpec } from './message-spec.js';
 import { buildMessageXml } from './message-xml.js';
@@ -42,7 +43,7 @@ export interface SimulateOptions {
   /** Required in compatible and safe modes. */
   encodingAESKey?: string;
   /** @default 'compatible' when `encodingAESKey` is set, else 'plain' (as the service's config) */
-  mode?: SimulatorMode;
+  mode?: WebhookMode;
   /** Per-attempt timeout in ms (1-60000). @default 5000 */
   timeoutMs?: number;
   /** Deliveries at most (1-10). @default 3 */
@@ -70,7 +71,7 @@ export interface SimulationResult {
   msgId?: string;
   /** The plain XML of the push. */
   requestXml: string;
-  mode: SimulatorMode;
+  mode: WebhookMode;
 }
 
 /** A simulation that failed: invalid reply, HTTP error, or no answer after every attempt. */
@@ -98,7 +99,7 @@ interface Resolved {
   accountId: string;
   openId: string;
   encodingAESKey: string | undefined;
-  mode: SimulatorMode;
+  mode: WebhookMode;
   timeoutMs: number;
   attempts: number;
   now: () => number;

@@ -95,9 +95,10 @@ describe('token-authenticated APIs', () => {
     assert.notEqual(String(JSON.parse(r.text).msgid), raw);
     const sent = emu.messages();
     assert.equal(sent.length, 1);
-    assert.deepEqual(sent[0], { appid: SANDBOX_APP.appId, body, at: FIXED_NOW, msgid: raw });
+    assert.deepEqual(sent[0], { appId: SANDBOX_APP.appId, body, at: FIXED_NOW, msgid: raw });
     const viaHttp = await client.get(`${emu.url}/__emulator/messages`);
-    assert.deepEqual(viaHttp.json, sent as unknown);
+    // The control API's JSON keeps WeChat's spelling, `appid`.
+    assert.deepEqual(viaHttp.json, [{ appid: SANDBOX_APP.appId, body, at: FIXED_NOW, msgid: raw }]);
     const second = await client.post(`${emu.url}/cgi-bin/message/custom/send?access_token=${token}`, body);
     assert.notEqual(/"msgid":(\d+)/.exec(second.text)?.[1], raw, 'each message gets its own id');
   });

@@ -76,7 +76,7 @@ describe('control API', () => {
   test('POST reset forgets tokens, counters, faults and clock advances', async () => {
     const t = tokenOf(await client.token(emu.url));
     emu.advanceClock(50);
-    emu.injectFault({ appid: '*', endpoint: '*', kind: 'drop', count: 5 });
+    emu.injectFault({ appId: '*', endpoint: '*', kind: 'drop', count: 5 });
     const r = await client.post(`${emu.url}/__emulator/reset`, '');
     assert.deepEqual(r.json, { ok: true });
     assert.equal(emu.now(), FIXED_NOW);

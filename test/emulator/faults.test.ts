@@ -22,7 +22,7 @@ const sandbox = SANDBOX_APP.appId;
 
 describe('faults', () => {
   test('errcode: the next N matching calls answer the errcode with a rid, then normal service resumes', async () => {
-    emu.injectFault({ appid: sandbox, endpoint: 'token', kind: 'errcode', errcode: -1, count: 2 });
+    emu.injectFault({ appId: sandbox, endpoint: 'token', kind: 'errcode', errcode: -1, count: 2 });
     for (let i = 0; i < 2; i++) {
       const r = await client.token(emu.url);
       assert.equal(r.status, 200);
@@ -44,19 +44,19 @@ describe('faults', () => {
   });
 
   test('http: the status with an HTML body, for the next N calls only', async () => {
-    emu.injectFault({ appid: sandbox, endpoint: 'stable_token', kind: 'http', status: 503, count: 1 });
+    emu.injectFault({ appId: sandbox, endpoint: 'stable_token', kind: 'http', status: 503, count: 1 });
     const r = await client.stable(emu.url);
     assert.equal(r.status, 503);
     assert.match(r.contentType, /^text\/html/);
     assert.match(r.text, /<title>503 Service Unavailable<\/title>/);
     assert.equal(r.json, undefined);
-    emu.injectFault({ appid: sandbox, endpoint: 'stable_token', kind: 'http', count: 1 });
+    emu.injectFault({ appId: sandbox, endpoint: 'stable_token', kind: 'http', count: 1 });
     assert.equal((await client.stable(emu.url)).status, 502, 'default status 502');
     tokenOf(await client.stable(emu.url));
   });
 
   test('delay: answers normally after the delay, and the delayed request was processed', async () => {
-    emu.injectFault({ appid: sandbox, endpoint: 'token', kind: 'delay', delayMs: 200, count: 1 });
+    emu.injectFault({ appId: sandbox, endpoint: 'token', kind: 'delay', delayMs: 200, count: 1 });
     const start = performance.now();
     const r = await client.token(emu.url);
     const elapsed = performance.now() - start;
@@ -68,7 +68,7 @@ describe('faults', () => {
   });
 
   test('drop: the connection is destroyed without a response; the next call is fine', async () => {
-    emu.injectFault({ appid: sandbox, endpoint: 'token', kind: 'drop', count: 1 });
+    emu.injectFault({ appId: sandbox, endpoint: 'token', kind: 'drop', count: 1 });
     await assert.rejects(client.token(emu.url), (e: Error & { code?: string }) => {
       assert.match(String(e.code ?? e.name), /UND_ERR_SOCKET|ECONNRESET|SocketError/);
       return true;
@@ -78,7 +78,7 @@ describe('faults', () => {
   });
 
   test('malformed: 200 with a truncated JSON body', async () => {
-    emu.injectFault({ appid: '*', endpoint: '*', kind: 'malformed', count: 2 });
+    emu.injectFault({ appId: '*', endpoint: '*', kind: 'malformed', count: 2 });
     const a = await client.token(emu.url);
     assert.equal(a.status, 200);
     assert.equal(a.contentType, JSON_CONTENT_TYPE);
@@ -90,26 +90,32 @@ describe('faults', () => {
   });
 
   test('faults only hit their appid and endpoint; "*" matches any; first scheduled applies first', async () => {
-    emu.injectFault({ appid: OTHER.appId, endpoint: 'token', kind: 'errcode', errcode: 40001, count: 1 });
-    emu.injectFault({ appid: sandbox, endpoint: 'api', kind: 'errcode', errcode: -1, count: 1 });
+    emu.injectFault({ appId: OTHER.appId, endpoint: 'token', kind: 'errcode', errcode: 40001, count: 1 });
+    emu.injectFault({ appId: sandbox, endpoint: 'api', kind: 'errcode', errcode: -1, count: 1 });
     tokenOf(await client.token(emu.url)); // sandbox token: neither fault applies
     tokenOf(await client.stable(emu.url, false, OTHER.appId, OTHER.secret)); // other app, but stable_token
     assert.equal(errcodeOf(await client.token(emu.url, OTHER.appId, OTHER.secret)), 40001);
     tokenOf(await client.token(emu.url, OTHER.appId, OTHER.secret));
     assert.equal(emu.pendingFaults().length, 1);
-    emu.injectFault({ appid: '*', endpoint: 'token', kind: 'errcode', errcode: 45009, count: 1 });
+    emu.injectFault({ appId: '*', endpoint: 'token', kind: 'errcode', errcode: 45009, count: 1 });
     assert.equal(errcodeOf(await client.token(emu.url, OTHER.appId, OTHER.secret)), 45009);
     assert.equal(errcodeOf(await client.token(emu.url, 'wxunknown000000001', 'x')), 40013, '"*" fault consumed already');
   });
 
   test('bad fault specs are refused with a reason: 400 over HTTP, WMP_ERR_EMULATOR in code', async () => {
+    // The wire spells the AppID `appid`, code `appId`.
+    const inCode = (spec: unknown) => {
+      if (typeof spec !== 'object' || spec === null || Array.isArray(spec) || !('appid' in spec)) return spec as never;
+      const { appid, ...rest } = spec as Record<string, unknown>;
+      return { appId: appid, ...rest } as never;
+    };
     const bad: [unknown, RegExp][] = [
       [{ appid: sandbox, endpoint: 'token', kind: 'errcode', count: 1 }, /errcode/],
       [{ appid: sandbox, endpoint: 'tokens', kind: 'drop', count: 1 }, /endpoint/],
       [{ appid: sandbox, endpoint: 'token', kind: 'explode', count: 1 }, /kind/],
       [{ appid: sandbox, endpoint: 'token', kind: 'drop', count: 0 }, /count/],
       [{ appid: sandbox, endpoint: 'token', kind: 'drop' }, /count/],
-      [{ appid: '', endpoint: 'token', kind: 'drop', count: 1 }, /appid/],
+      [{ appid: '', endpoint: 'token', kind: 'drop', count: 1 }, /appid/i],
       [{ appid: sandbox, endpoint: 'token', kind: 'delay', count: 1 }, /delayMs/],
       [{ appid: sandbox, endpoint: 'token', kind: 'http', status: 200, count: 1 }, /status/],
       [{ appid: sandbox, endpoint: 'token', kind: 'drop', count: 1, extra: 1 }, /unknown field "extra"/],
@@ -121,7 +127,7 @@ describe('faults', () => {
       assert.equal(r.json?.error, 'WMP_ERR_EMULATOR');
       assert.match(String(r.json?.message), reason);
       assert.throws(
-        () => emu.injectFault(spec as never),
+        () => emu.injectFault(inCode(spec)),
         (e: unknown) => e instanceof WechatMpError && e.code === 'WMP_ERR_EMULATOR' && reason.test(e.message),
       );
     }

@@ -95,7 +95,7 @@ const describeError = (e: WechatMpError): string => {
 
 interface FaultCase {
   label: string;
-  fault: Omit<FaultSpec, 'appid' | 'endpoint' | 'count'>;
+  fault: Omit<FaultSpec, 'appId' | 'endpoint' | 'count'>;
   /** Faults scheduled. */
   count: number;
   /** Upstream calls expected for a retried call and the typed error (undefined: the call succeeds). */
@@ -126,7 +126,7 @@ for (const mode of ['stable', 'classic'] as const) {
         emulator.reset();
         const wechat = client(mode);
         try {
-          emulator.injectFault({ appid: APP.appId, endpoint, count: c.count, ...c.fault });
+          emulator.injectFault({ appId: APP.appId, endpoint, count: c.count, ...c.fault });
           const r = await outcome(wechat.fetchAccessToken());
           const used = calls(endpoint);
           let then = '';
@@ -163,7 +163,7 @@ for (const mode of ['stable', 'classic'] as const) {
       emulator.reset();
       const wechat = client(mode);
       try {
-        emulator.injectFault({ appid: APP.appId, endpoint, count: ATTEMPTS, kind: 'errcode', errcode: -1 });
+        emulator.injectFault({ appId: APP.appId, endpoint, count: ATTEMPTS, kind: 'errcode', errcode: -1 });
         const results = await Promise.all(Array.from({ length: 20 }, () => outcome(wechat.fetchAccessToken())));
         assert.ok(results.every((r) => !r.ok && r.error.code === 'WMP_ERR_UPSTREAM'), 'every caller gets WMP_ERR_UPSTREAM');
         assert.equal(calls(endpoint), ATTEMPTS);
@@ -193,7 +193,7 @@ describe('API calls with a valid token', () => {
       try {
         await wechat.fetchAccessToken();
         const tokenCalls = calls('stable_token');
-        emulator.injectFault({ appid: APP.appId, endpoint: 'api', count: c.getCalls, ...c.fault });
+        emulator.injectFault({ appId: APP.appId, endpoint: 'api', count: c.getCalls, ...c.fault });
         const get = await outcome(wechat.domain.getApiDomainIp());
         assert.ok(!get.ok, 'the GET fails');
         assert.equal(get.error.code, c.getCode);
@@ -201,7 +201,7 @@ describe('API calls with a valid token', () => {
         const getCalls = calls('api');
         assert.equal(getCalls, c.getCalls, 'GET calls');
         assert.deepEqual(emulator.pendingFaults(), [], 'the GET used every fault');
-        emulator.injectFault({ appid: APP.appId, endpoint: 'api', count: 1, ...c.fault });
+        emulator.injectFault({ appId: APP.appId, endpoint: 'api', count: 1, ...c.fault });
         const post = await outcome(wechat.message.sendCustom({ touser: 'oUser', msgtype: 'text', text: { content: 'hi' } }));
         assert.ok(!post.ok, 'the POST fails');
         const postCalls = calls('api') - getCalls;
@@ -228,13 +228,13 @@ describe('API calls with a valid token', () => {
       try {
         await wechat.fetchAccessToken();
         const base = calls(endpoint);
-        emulator.injectFault({ appid: APP.appId, endpoint: 'api', count: 1, kind: 'errcode', errcode: 40001 });
+        emulator.injectFault({ appId: APP.appId, endpoint: 'api', count: 1, kind: 'errcode', errcode: 40001 });
         assert.ok((await wechat.domain.getApiDomainIp()).length > 0, 'recovered after one 40001');
         const once1 = { api: calls('api'), token: calls(endpoint) - base };
         assert.equal(once1.api, 2);
         // classic: one new token; stable: the normal call returns the same token, then one force_refresh.
         assert.equal(once1.token, mode === 'classic' ? 1 : 2);
-        emulator.injectFault({ appid: APP.appId, endpoint: 'api', count: 2, kind: 'errcode', errcode: 40001 });
+        emulator.injectFault({ appId: APP.appId, endpoint: 'api', count: 2, kind: 'errcode', errcode: 40001 });
         const twice = await outcome(wechat.domain.getApiDomainIp());
         // classic: a new token, the retry is refused again -> the API error. stable: stable_token returns the
         // refused token and force_refresh is spaced 30 s apart, so the refused token is not retried -> an upstream error.
@@ -277,7 +277,7 @@ describe('the service stays ready while refreshes fail', () => {
   test('control: without a token and with a permanent token error, /readyz is 503', async () => {
     emulator.reset();
     const { app: a, url } = await startApp();
-    emulator.injectFault({ appid: APP.appId, endpoint: 'stable_token', count: 1, kind: 'errcode', errcode: 40164 });
+    emulator.injectFault({ appId: APP.appId, endpoint: 'stable_token', count: 1, kind: 'errcode', errcode: 40164 });
     const r = await outcome(a.wechat.fetchAccessToken());
     assert.ok(!r.ok && r.error.code === 'WMP_ERR_TOKEN_PERMANENT', 'a permanent token error');
     const ready = await getStatus(agent, url, '/readyz');
@@ -303,7 +303,7 @@ describe('the service stays ready while refreshes fail', () => {
         // Into the refresh margin (300 s for stable_token), well before expiry.
         emulator.advanceClock(LIFETIME_S - 240);
         const before = calls('stable_token');
-        emulator.injectFault({ appid: APP.appId, endpoint: 'stable_token', count: c.count, ...c.fault });
+        emulator.injectFault({ appId: APP.appId, endpoint: 'stable_token', count: c.count, ...c.fault });
         const settled = c.fails ? once(a.wechat, 'refreshFailed') : once(a.wechat, 'refreshed');
         // The caller gets the held token at once; the refresh runs in the background.
         assert.equal((await a.wechat.fetchAccessToken()).access_token, held.access_token);
@@ -338,7 +338,7 @@ describe('the service stays ready while refreshes fail', () => {
       assert.ok(await waitFor(() => a.wechat.status().hasToken, 5000), 'the refresher fetched a token');
       emulator.advanceClock(LIFETIME_S - 240);
       const before = calls('stable_token');
-      emulator.injectFault({ appid: APP.appId, endpoint: 'stable_token', count: 1000, kind: 'http', status: 502 });
+      emulator.injectFault({ appId: APP.appId, endpoint: 'stable_token', count: 1000, kind: 'http', status: 502 });
       // 3 s of callers hammering the client while every token call fails.
       const until = Date.now() + 3000;
       let served = 0;

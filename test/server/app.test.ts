@@ -246,7 +246,7 @@ describe('redaction', () => {
     const token = res.body.access_token as string;
     await request(good.callback()).post('/wechat').query({ signature: 'x', timestamp: '1', nonce: '2', access_token: token }).send('<xml/>');
     await good.wechat.domain.getApiDomainIp();
-    emulator.injectFault({ appid: SANDBOX_APP.appId, endpoint: 'api', kind: 'errcode', errcode: 48001, count: 1 });
+    emulator.injectFault({ appId: SANDBOX_APP.appId, endpoint: 'api', kind: 'errcode', errcode: 48001, count: 1 });
     await assert.rejects(good.wechat.menu.get());
 
     const text = capture.text();

@@ -59,7 +59,7 @@ test('waiters re-read the store and take what the lease holder saved, without ca
 
 test('close() lets an in-flight refresh finish and leaves no lease behind', async () => {
   const store = new MemoryTokenStore();
-  emu.injectFault({ appid: APPID, endpoint: 'stable_token', kind: 'delay', delayMs: 150, count: 1 });
+  emu.injectFault({ appId: APPID, endpoint: 'stable_token', kind: 'delay', delayMs: 150, count: 1 });
   const w = wechatOn(emu, { store });
   const pending = w.fetchAccessToken();
   await new Promise((r) => setImmediate(r));

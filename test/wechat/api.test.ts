@@ -96,7 +96,7 @@ describe('API calls', () => {
   test('a non-zero errcode is a WechatApiError with errcode, errmsg and endpoint, and no token in it', async () => {
     const w = track(wechatOn(emu));
     const token = (await w.fetchAccessToken()).access_token;
-    emu.injectFault({ appid: APPID, endpoint: 'api', kind: 'errcode', errcode: 48001, count: 1 });
+    emu.injectFault({ appId: APPID, endpoint: 'api', kind: 'errcode', errcode: 48001, count: 1 });
     const err = await w.domain.getApiDomainIp().then(() => assert.fail('resolved'), (e: unknown) => e);
     assert.ok(err instanceof WechatApiError);
     assert.equal(err.code, 'WMP_ERR_WECHAT_API');
@@ -109,10 +109,10 @@ describe('API calls', () => {
   test('POSTs are not retried on transient failures by default (a message could be sent twice); GETs are', async () => {
     const w = track(wechatOn(emu));
     await w.fetchAccessToken();
-    emu.injectFault({ appid: APPID, endpoint: 'api', kind: 'http', status: 502, count: 1 });
+    emu.injectFault({ appId: APPID, endpoint: 'api', kind: 'http', status: 502, count: 1 });
     await assert.rejects(w.message.sendCustom({ touser: 'oUSER1', msgtype: 'text', text: { content: 'x' } }), (e: unknown) => (e as { code?: string }).code === 'WMP_ERR_UPSTREAM');
     assert.equal(emu.messages().length, 0);
-    emu.injectFault({ appid: APPID, endpoint: 'api', kind: 'http', status: 502, count: 1 });
+    emu.injectFault({ appId: APPID, endpoint: 'api', kind: 'http', status: 502, count: 1 });
     assert.ok((await w.domain.getApiDomainIp()).length > 0);
   });
 });
@@ -196,7 +196,7 @@ describe('recovery from a rejected token', () => {
     const logger = recordingLogger();
     const w = track(wechatOn(emu, { tokenMode: 'stable', logger }));
     const t1 = await w.fetchAccessToken();
-    emu.injectFault({ appid: APPID, endpoint: 'api', kind: 'errcode', errcode: 40001, count: 5 });
+    emu.injectFault({ appId: APPID, endpoint: 'api', kind: 'errcode', errcode: 40001, count: 5 });
     await assert.rejects(w.domain.getApiDomainIp(), (e: unknown) => e instanceof WechatApiError && e.errcode === 40001);
     assert.equal(stats().endpoints['/cgi-bin/get_api_domain_ip'], 2);
     // stable_token answered the same (valid) token, so the locked path used one force_refresh.
@@ -224,7 +224,7 @@ describe('force_refresh budget', () => {
     const w = track(wechatOn(emu));
     const t = await w.fetchAccessToken();
     const before = stats().stable_token;
-    emu.injectFault({ appid: APPID, endpoint: 'stable_token', kind: 'drop', count: 5, forceRefresh: true });
+    emu.injectFault({ appId: APPID, endpoint: 'stable_token', kind: 'drop', count: 5, forceRefresh: true });
     await assert.rejects(w.invalidateAccessToken(t.access_token), (e: unknown) => e instanceof WechatMpError && e.code === 'WMP_ERR_UPSTREAM');
     // One normal call (returns the rejected token) and ONE forced call: no retry of the force.
     assert.equal(stats().stable_token - before, 2);

@@ -93,7 +93,7 @@ describe('single-flight', () => {
   }
 
   test('single-flight is cleared after a failure: the next call tries again', async () => {
-    emu.injectFault({ appid: APPID, endpoint: 'stable_token', kind: 'http', status: 503, count: 3 });
+    emu.injectFault({ appId: APPID, endpoint: 'stable_token', kind: 'http', status: 503, count: 3 });
     const w = track(wechatOn(emu));
     const results = await Promise.allSettled(Array.from({ length: 20 }, () => w.fetchAccessToken()));
     assert.ok(results.every((r) => r.status === 'rejected'));
@@ -142,7 +142,7 @@ describe('typed failures and bounded retries', () => {
   });
 
   test('45009: a distinct typed error, logged loudly, bounded calls', async () => {
-    emu.injectFault({ appid: APPID, endpoint: 'stable_token', kind: 'errcode', errcode: 45009, count: 1000 });
+    emu.injectFault({ appId: APPID, endpoint: 'stable_token', kind: 'errcode', errcode: 45009, count: 1000 });
     const logger = recordingLogger();
     const w = track(wechatOn(emu, { logger }));
     await assert.rejects(w.fetchAccessToken(), (e: unknown) => e instanceof TokenQuotaError && e.code === 'WMP_ERR_TOKEN_QUOTA' && e.errcode === 45009);
@@ -161,7 +161,7 @@ describe('typed failures and bounded retries', () => {
   });
 
   test('the background refresher backs off after 45009 instead of hammering', async () => {
-    emu.injectFault({ appid: APPID, endpoint: 'stable_token', kind: 'errcode', errcode: 45009, count: 1000 });
+    emu.injectFault({ appId: APPID, endpoint: 'stable_token', kind: 'errcode', errcode: 45009, count: 1000 });
     const timers = new FakeClock();
     const w = track(wechatOn(emu, { timers }));
     w.start();
@@ -179,7 +179,7 @@ describe('typed failures and bounded retries', () => {
   });
 
   test('errcode -1 twice, then success after backoff', async () => {
-    emu.injectFault({ appid: APPID, endpoint: 'stable_token', kind: 'errcode', errcode: -1, count: 2 });
+    emu.injectFault({ appId: APPID, endpoint: 'stable_token', kind: 'errcode', errcode: -1, count: 2 });
     const delays: number[] = [];
     const w = track(wechatOn(emu, { sleep: (ms) => (delays.push(ms), new Promise((r) => setTimeout(r, ms))) }));
     const t = await w.fetchAccessToken();
@@ -190,14 +190,14 @@ describe('typed failures and bounded retries', () => {
   });
 
   test('errcode -1 that persists: bounded attempts, then WMP_ERR_UPSTREAM', async () => {
-    emu.injectFault({ appid: APPID, endpoint: 'stable_token', kind: 'errcode', errcode: -1, count: 100 });
+    emu.injectFault({ appId: APPID, endpoint: 'stable_token', kind: 'errcode', errcode: -1, count: 100 });
     const w = track(wechatOn(emu));
     await assert.rejects(w.fetchAccessToken(), (e: unknown) => e instanceof UpstreamError && e.kind === 'errcode' && e.errcode === -1 && e.attempts === 3);
     assert.equal(tokenCalls(emu), 3);
   });
 
   test('timeouts: bounded retries, then a typed timeout error', async () => {
-    emu.injectFault({ appid: APPID, endpoint: 'stable_token', kind: 'delay', delayMs: 2000, count: 3 });
+    emu.injectFault({ appId: APPID, endpoint: 'stable_token', kind: 'delay', delayMs: 2000, count: 3 });
     const w = track(wechatOn(emu, { requestTimeoutMs: 150 }));
     const started = Date.now();
     const err = await w.fetchAccessToken().then(() => assert.fail('resolved'), (e: unknown) => e);
@@ -208,7 +208,7 @@ describe('typed failures and bounded retries', () => {
   });
 
   test('dropped connections: bounded retries, then a typed network error', async () => {
-    emu.injectFault({ appid: APPID, endpoint: 'stable_token', kind: 'drop', count: 3 });
+    emu.injectFault({ appId: APPID, endpoint: 'stable_token', kind: 'drop', count: 3 });
     const w = track(wechatOn(emu, { tokenMode: 'stable' }));
     await assert.rejects(w.fetchAccessToken(), (e: unknown) => e instanceof UpstreamError && e.kind === 'network' && e.attempts === 3);
     assert.equal(tokenCalls(emu), 3);
@@ -224,8 +224,8 @@ describe('typed failures and bounded retries', () => {
       saved.push(t);
       orig(appid, t);
     };
-    emu.injectFault({ appid: APPID, endpoint: 'token', kind: 'malformed', count: 1 });
-    emu.injectFault({ appid: APPID, endpoint: 'token', kind: 'http', status: 502, count: 1 });
+    emu.injectFault({ appId: APPID, endpoint: 'token', kind: 'malformed', count: 1 });
+    emu.injectFault({ appId: APPID, endpoint: 'token', kind: 'http', status: 502, count: 1 });
     const w = track(wechatOn(emu, { tokenMode: 'classic', store }));
     const t = await w.fetchAccessToken();
     assert.equal(tokenCalls(emu), 3);
@@ -344,7 +344,7 @@ describe('events and lifecycle', () => {
 
   test('close() during a hanging refresh returns within its bound, and later calls fail typed', { timeout: 30_000 }, async () => {
     // requestTimeoutMs 1000 x 3 attempts would keep the refresh busy for over 3 s; a 10 s delay per call keeps it hanging.
-    emu.injectFault({ appid: APPID, endpoint: 'stable_token', kind: 'delay', delayMs: 10_000, count: 3 });
+    emu.injectFault({ appId: APPID, endpoint: 'stable_token', kind: 'delay', delayMs: 10_000, count: 3 });
     const w = wechatOn(emu, { requestTimeoutMs: 10_000 });
     const pending = w.fetchAccessToken().catch((e: unknown) => e);
     await until(() => (emu.stats()[APPID]?.stable_token ?? 0) >= 1, { what: 'the token request reached the emulator' });
