@@ -7,6 +7,7 @@
  * first connection is retried with capped backoff until it succeeds or `close()` is called.
  */
 import mongoose from 'mongoose';
+import { ConnectionString } from 'mongodb-connection-string-url';
 import { noopLogger, type Logger } from '../log/logger.js';
 import { backoffMs } from '../util/backoff.js';
 
@@ -47,11 +48,32 @@ export interface MongoHandle {
   close(): Promise<void>;
 }
 
-/** Host part of a MongoDB URI, without credentials, for logs. */
+/**
+ * Hosts and database of a MongoDB URI, without credentials or options, for logs. Parsed with the
+ * driver's own connection-string parser: a URI it cannot read (for example a password holding an
+ * unescaped `/`, `@` or `:`) gives `[unparseable uri]` rather than a guess that could keep part of
+ * the password.
+ */
 export function describeMongoUri(uri: string): string {
-  const m = /^mongodb(?:\+srv)?:\/\/(?:[^@/]*@)?([^/?]+)(\/[^?]*)?/.exec(uri);
-  return m ? `${m[1]}${m[2] ?? ''}` : '[unparseable uri]';
+  let parsed: ConnectionString;
+  try {
+    parsed = new ConnectionString(uri);
+  } catch {
+    return UNPARSEABLE_URI;
+  }
+  // In doubt, say nothing: an `@` anywhere but once, right before the hosts, means part of a
+  // credential may have been read as a host, a database name or an option; so does a database name
+  // holding a character MongoDB forbids in one.
+  const ats = uri.split('@').length - 1;
+  const authority = uri.slice(uri.indexOf('://') + 3).split('/')[0] ?? '';
+  const credentialsWhereExpected = parsed.username === '' ? ats === 0 : ats === 1 && authority.includes('@');
+  const db = parsed.pathname === '/' ? '' : parsed.pathname;
+  if (!credentialsWhereExpected || !/^(\/[^/\\. "$*<>:|?@]+)?$/.test(db)) return UNPARSEABLE_URI;
+  return `${parsed.hosts.join(',')}${db}`;
 }
+
+/** What {@link describeMongoUri} logs for a URI it cannot parse. */
+export const UNPARSEABLE_URI = '[unparseable uri]';
 
 /**
  * Open a connection to `uri`. Does not throw for network failures: `ready` resolves on the first
