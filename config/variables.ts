@@ -9,7 +9,7 @@
  * Longer than 300 lines on purpose: it is one table, and its value is that every variable is in it.
  */
 import type { AppConfig } from './index.js';
-import { DEFAULT_REFRESH_MARGIN_SECONDS } from '../src/token/token-manager.js';
+import { DEFAULT_REFRESH_MARGIN_SECONDS } from '../src/token/options.js';
 import { DEFAULT_BODY_LIMIT_BYTES, DEFAULT_DEDUPE_TTL_SECONDS, DEFAULT_REPLY_DEADLINE_MS, DEFAULT_TIMESTAMP_WINDOW_SECONDS } from '../src/webhook/options.js';
 import { DEFAULT_TOKEN_MODE, DEFAULT_WECHAT_API_BASE } from '../src/wechat/options.js';
 

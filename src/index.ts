@@ -30,9 +30,11 @@ export type { DomainApi } from './wechat/api/domain.js';
 export { WechatApiError, TokenPermanentError, TokenQuotaError, UpstreamError, TokenSourceError, type TokenFailureReason, type UpstreamFailureKind } from './wechat/errors.js';
 
 // Tokens: events, stores, the MongoDB models.
-export type { TokenRefreshedEvent, RefreshFailedEvent, TokenSavedEvent, StoreErrorEvent, TokenStatus } from './token/token-manager.js';
+export type { RefreshedEvent, RefreshFailedEvent, SavedEvent, StoreErrorEvent, CredentialSource } from './token/events.js';
+export type { TokenStatus } from './token/token-manager.js';
 export type { Timers, TimerHandle } from './util/timeout.js';
-export type { AccessToken, TokenStore, StoredToken, LeaseRequest, MaybePromise } from './token/types.js';
+export type { AccessToken, TokenStore, StoredToken, LeaseRequest } from './token/types.js';
+export type { MaybePromise } from './util/types.js';
 export { TokenStoreError } from './token/errors.js';
 export { MemoryTokenStore } from './token/memory-token-store.js';
 export { FileTokenStore, type FileTokenStoreOptions } from './token/file-token-store.js';

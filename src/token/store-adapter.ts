@@ -1,10 +1,11 @@
 /**
  * Turns what the user gave (a {@link TokenStore}, or the tutorials' `getAccessToken` /
- * `saveAccessToken` functions) into one promise-based shape for one appid, checking its capabilities
- * once, when the manager is built (undici `lib/util/cache.js` style).
+ * `saveAccessToken` functions) into the one promise-based {@link BoundStore} the manager uses, bound to
+ * one appId, its capabilities checked once, when the manager is built (undici `lib/util/cache.js` style).
  */
 import { InvalidOptionError } from '../errors.js';
-import { isStoredToken, type LeaseRequest, type MaybePromise, type StoredToken, type TokenStore } from './types.js';
+import type { MaybePromise } from '../util/types.js';
+import { accessTokenOf, credentialOf, isStoredToken, type Credential, type LeaseRequest, type StoredToken, type TokenStore } from './types.js';
 
 /** The seed-style injection: functions bound to one app. */
 export interface SeedStoreFunctions {
@@ -12,12 +13,12 @@ export interface SeedStoreFunctions {
   saveAccessToken?: (token: StoredToken) => MaybePromise<void>;
 }
 
-/** A store as the manager uses it: bound to one appid, always async, capabilities resolved. */
+/** A store as the manager uses it: bound to one key, always async, capabilities resolved. */
 export interface BoundStore {
   readonly kind: 'store' | 'functions';
-  /** The stored token if it has the right shape; anything else reads as null. */
-  get(): Promise<StoredToken | null>;
-  save(token: StoredToken): Promise<void>;
+  /** The stored credential if it has the right shape; anything else reads as null. */
+  get(): Promise<Credential | null>;
+  save(credential: Credential): Promise<void>;
   /** Present when the store can compare-and-invalidate. */
   invalidate?: (rejected: string) => Promise<boolean>;
   /** Present when the store offers a cross-process lease. */
@@ -28,12 +29,13 @@ export interface BoundStore {
 }
 
 const isFn = (v: unknown): v is (...args: never[]) => unknown => typeof v === 'function';
+const read = (t: unknown): Credential | null => (isStoredToken(t) ? credentialOf(t) : null);
 
 /**
  * Validate and bind. Throws {@link InvalidOptionError} for a store missing `get`/`save`, a lease
  * without its release, or both injection styles at once. Returns undefined when neither is given.
  */
-export function bindStore(appid: string, store: TokenStore | undefined, seed: SeedStoreFunctions): BoundStore | undefined {
+export function bindStore(appId: string, store: TokenStore | undefined, seed: SeedStoreFunctions): BoundStore | undefined {
   const hasSeed = seed.getAccessToken !== undefined || seed.saveAccessToken !== undefined;
   if (store !== undefined && hasSeed) throw new InvalidOptionError('store', 'either `store` or `getAccessToken`/`saveAccessToken`, not both');
   if (hasSeed) {
@@ -43,18 +45,15 @@ export function bindStore(appid: string, store: TokenStore | undefined, seed: Se
     }
     return {
       kind: 'functions',
-      get: async () => {
-        const t = await getAccessToken();
-        return isStoredToken(t) ? t : null;
-      },
-      save: async (t) => {
-        await saveAccessToken(t);
+      get: async () => read(await getAccessToken()),
+      save: async (c) => {
+        await saveAccessToken(accessTokenOf(c));
       },
     };
   }
   if (store === undefined) return undefined;
   if (!store || typeof store !== 'object' || !isFn(store.get) || !isFn(store.save)) {
-    throw new InvalidOptionError('store', 'an object with get(appid) and save(appid, token) methods');
+    throw new InvalidOptionError('store', 'an object with get(appId) and save(appId, token) methods');
   }
   const hasAcquire = isFn(store.acquireLease);
   const hasRelease = isFn(store.releaseLease);
@@ -62,25 +61,22 @@ export function bindStore(appid: string, store: TokenStore | undefined, seed: Se
   if (store.invalidate !== undefined && !isFn(store.invalidate)) throw new InvalidOptionError('store', 'invalidate to be a function');
   const bound: BoundStore = {
     kind: 'store',
-    get: async () => {
-      const t = await store.get(appid);
-      return isStoredToken(t) ? t : null;
-    },
-    save: async (t) => {
-      await store.save(appid, t);
+    get: async () => read(await store.get(appId)),
+    save: async (c) => {
+      await store.save(appId, accessTokenOf(c));
     },
   };
   if (store.invalidate) {
     const inv = store.invalidate.bind(store);
-    (bound as { invalidate?: BoundStore['invalidate'] }).invalidate = async (rejected) => Boolean(await inv(appid, rejected));
+    (bound as { invalidate?: BoundStore['invalidate'] }).invalidate = async (rejected) => Boolean(await inv(appId, rejected));
   }
   if (hasAcquire && hasRelease) {
     const acquire = store.acquireLease!.bind(store);
     const release = store.releaseLease!.bind(store);
     (bound as { lease?: BoundStore['lease'] }).lease = {
-      acquire: async (request) => Boolean(await acquire(appid, request)),
+      acquire: async (request) => Boolean(await acquire(appId, request)),
       release: async (owner) => {
-        await release(appid, owner);
+        await release(appId, owner);
       },
     };
   }

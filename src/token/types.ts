@@ -1,14 +1,55 @@
 /**
- * Shapes shared by the token stores and the token manager.
+ * Shapes of the token layer.
+ *
+ * The manager core handles a {@link Credential}: one secret string with absolute times (the access_token
+ * today; the JS-SDK tickets are the same kind of thing). Stores keep the tutorials' {@link StoredToken}
+ * shape, which {@link credentialOf} and {@link accessTokenOf} translate.
  *
  * Times are absolute milliseconds since the epoch. WeChat answers with a relative `expires_in` (seconds);
  * it is converted once, on receipt, into `expires_at`, and no field ever holds both meanings.
  */
+import type { MaybePromise } from '../util/types.js';
 
-/** A value or a promise of it: store methods may be synchronous or asynchronous. */
-export type MaybePromise<T> = T | Promise<T>;
+/** A secret with a lifetime, as the token manager handles it. Frozen when the manager holds it. */
+export interface Credential {
+  /** The secret string (an access_token, a ticket). */
+  readonly value: string;
+  /** Absolute expiry, ms since epoch. */
+  readonly expiresAt: number;
+  /** When it was obtained from its issuer, ms since epoch. */
+  readonly fetchedAt: number;
+}
 
-/** An access_token as the manager hands it out. Objects returned by the manager are frozen. */
+/** What a fetcher hands back: `fetchedAt` defaults to the manager's clock at receipt. */
+export interface FetchedCredential {
+  readonly value: string;
+  readonly expiresAt: number;
+  readonly fetchedAt?: number;
+}
+
+/** How a failed fetch affects further fetches. */
+export type FailureClass =
+  /** The issuer's quota is spent: pause for the quota cooldown. */
+  | 'quota'
+  /** Retrying cannot fix it (bad credentials, IP not whitelisted): pause for the permanent-error cooldown. */
+  | 'permanent'
+  /** Anything else: retried with backoff. */
+  | 'transient';
+
+/** Where new credentials come from (WeChat, a central token service). */
+export interface CredentialFetcher {
+  /** Named in events and logs. */
+  readonly source: 'upstream' | 'tokenSource';
+  /**
+   * A fresh credential. `rejected` is a value the API refused, which must not come back if avoidable.
+   * Failures should be typed `WechatMpError`s.
+   */
+  fetch(ctx: { rejected?: string }): Promise<FetchedCredential>;
+  /** What a failure of `fetch` means for the next try (the issuer's error codes are known only here). */
+  classify(error: unknown): FailureClass;
+}
+
+/** An access_token as the library hands it out. Objects returned by the library are frozen. */
 export interface AccessToken {
   /** The token string (WeChat reserves up to 512 characters). */
   readonly access_token: string;
@@ -18,7 +59,7 @@ export interface AccessToken {
   readonly fetched_at: number;
 }
 
-/** What a store keeps: the same shape as {@link AccessToken}. */
+/** What a token store keeps: the same shape as {@link AccessToken}. */
 export type StoredToken = AccessToken;
 
 /** Options of {@link TokenStore.acquireLease}. */
@@ -43,22 +84,22 @@ export interface LeaseRequest {
  * Methods may return a value or a promise (undici `types/cache-interceptor.d.ts` style).
  */
 export interface TokenStore {
-  /** The stored token of `appid`, or null. May return an expired token; the manager checks expiry. */
-  get(appid: string): MaybePromise<StoredToken | null | undefined>;
+  /** The stored token of `appId`, or null. May return an expired token; the manager checks expiry. */
+  get(appId: string): MaybePromise<StoredToken | null | undefined>;
   /**
-   * Store `token` for `appid`. Must not replace a token with a later `fetched_at` (a delayed write
+   * Store `token` for `appId`. Must not replace a token with a later `fetched_at` (a delayed write
    * of an older token loses).
    */
-  save(appid: string, token: StoredToken): MaybePromise<void>;
+  save(appId: string, token: StoredToken): MaybePromise<void>;
   /** Remove the stored token only if it is still `rejected`. Resolves true if it removed it. */
-  invalidate?(appid: string, rejected: string): MaybePromise<boolean>;
+  invalidate?(appId: string, rejected: string): MaybePromise<boolean>;
   /**
-   * Take the refresh lease of `appid` if it is free, expired, or already held by `owner` (then extend it).
+   * Take the refresh lease of `appId` if it is free, expired, or already held by `owner` (then extend it).
    * Resolves true when `owner` holds it.
    */
-  acquireLease?(appid: string, lease: LeaseRequest): MaybePromise<boolean>;
+  acquireLease?(appId: string, lease: LeaseRequest): MaybePromise<boolean>;
   /** Give the lease back if `owner` still holds it. */
-  releaseLease?(appid: string, owner: string): MaybePromise<void>;
+  releaseLease?(appId: string, owner: string): MaybePromise<void>;
 }
 
 /** True if `value` looks like a usable stored token (a string token and finite times). */
@@ -78,6 +119,16 @@ export function isStoredToken(value: unknown): value is StoredToken {
 /** A frozen copy holding exactly the three fields. */
 export function freezeToken(t: StoredToken): AccessToken {
   return Object.freeze({ access_token: t.access_token, expires_at: t.expires_at, fetched_at: t.fetched_at });
+}
+
+/** The {@link Credential} of a stored token. */
+export function credentialOf(t: StoredToken): Credential {
+  return Object.freeze({ value: t.access_token, expiresAt: t.expires_at, fetchedAt: t.fetched_at });
+}
+
+/** The frozen {@link AccessToken} of a credential. */
+export function accessTokenOf(c: Credential): AccessToken {
+  return Object.freeze({ access_token: c.value, expires_at: c.expiresAt, fetched_at: c.fetchedAt });
 }
 
 /** AppIDs are used in file names and keys: letters, digits, `_` and `-` only. */

@@ -22,23 +22,16 @@
 import { EventEmitter } from 'node:events';
 import { InvalidOptionError } from '../errors.js';
 import { bindStore } from '../token/store-adapter.js';
-import {
-  TokenManager,
-  type RefreshFailedEvent,
-  type StoreErrorEvent,
-  type TokenFetcher,
-  type TokenRefreshedEvent,
-  type TokenSavedEvent,
-  type TokenStatus,
-} from '../token/token-manager.js';
-import type { AccessToken } from '../token/types.js';
+import type { RefreshedEvent, RefreshFailedEvent, SavedEvent, StoreErrorEvent } from '../token/events.js';
+import { TokenManager, type TokenStatus } from '../token/token-manager.js';
+import { accessTokenOf, credentialOf, type AccessToken, type CredentialFetcher } from '../token/types.js';
 import { createApis, type ApiContext, type WechatApis } from './api/index.js';
 import type { Menu, MenuInfo } from './api/menu.js';
 import type { CustomMessage } from './api/message.js';
 import { HttpClient } from './http-client.js';
 import { resolveWechatOptions, type WechatOptions } from './options.js';
 import { createApiRequest, type ApiCallEvent, type ApiMethod, type RequestOptions } from './request.js';
-import { UpstreamTokenEndpoint, type TokenMode } from './token-endpoint.js';
+import { classifyTokenFailure, UpstreamTokenEndpoint, type TokenMode } from './token-endpoint.js';
 import { TokenSourceClient } from './token-source-client.js';
 
 /**
@@ -46,11 +39,11 @@ import { TokenSourceClient } from './token-source-client.js';
  */
 export interface WechatEvents {
   /** A token was taken (from upstream, the store, or the token source). */
-  refreshed: [TokenRefreshedEvent];
+  refreshed: [RefreshedEvent];
   /** A refresh failed; `error` is typed (WMP_ERR_TOKEN_PERMANENT, WMP_ERR_TOKEN_QUOTA, WMP_ERR_UPSTREAM...). */
   refreshFailed: [RefreshFailedEvent];
   /** A token was written to the store (`deferred`: after an earlier failure). */
-  saved: [TokenSavedEvent];
+  saved: [SavedEvent];
   /** The store failed; the manager carried on without it. */
   storeError: [StoreErrorEvent];
   /** A token-authenticated API call finished: errcode 0 on success, `'network'` when no JSON answer came back. */
@@ -71,7 +64,7 @@ export class Wechat extends EventEmitter<WechatEvents> {
   /** Resolved token mode. */
   readonly tokenMode: TokenMode;
   readonly #http: HttpClient;
-  readonly #manager: TokenManager;
+  readonly #manager: TokenManager<AccessToken>;
   readonly #request: ReturnType<typeof createApiRequest>;
   readonly #onClose: (() => Promise<void> | void)[] = [];
 
@@ -90,17 +83,19 @@ export class Wechat extends EventEmitter<WechatEvents> {
       sleep: o.sleep,
       random: o.random,
     });
-    let fetcher: TokenFetcher;
+    let fetcher: CredentialFetcher;
     if (o.tokenSource !== undefined) {
       const client = new TokenSourceClient({ url: o.tokenSource, secret: o.tokenSourceSecret!, http: this.#http, now: o.now });
-      fetcher = { source: 'tokenSource', fetch: (ctx) => client.fetch(ctx) };
+      fetcher = { source: 'tokenSource', fetch: async (ctx) => credentialOf(await client.fetch(ctx)), classify: classifyTokenFailure };
     } else {
       const endpoint = new UpstreamTokenEndpoint({ appId: o.appId, appSecret: o.appSecret, apiBase: o.apiBase, mode: o.tokenMode, http: this.#http, now: o.now });
-      fetcher = { source: 'upstream', fetch: (ctx) => endpoint.fetch(ctx) };
+      fetcher = { source: 'upstream', fetch: async (ctx) => credentialOf(await endpoint.fetch(ctx)), classify: classifyTokenFailure };
     }
-    this.#manager = new TokenManager({
-      appid: o.appId,
+    this.#manager = new TokenManager<AccessToken>({
+      appId: o.appId,
+      kind: 'access_token',
       fetcher,
+      present: accessTokenOf,
       store,
       // A central token service coordinates refreshes itself.
       useLease: o.tokenSource === undefined,
@@ -118,13 +113,12 @@ export class Wechat extends EventEmitter<WechatEvents> {
       timers: o.timers,
       sleep: o.sleep,
       random: o.random,
-      hooks: {
-        refreshed: (e) => this.emit('refreshed', e),
-        refreshFailed: (e) => this.emit('refreshFailed', e),
-        saved: (e) => this.emit('saved', e),
-        storeError: (e) => this.emit('storeError', e),
-      },
     });
+    // The token layer's events, under the same names.
+    this.#manager.on('refreshed', (e) => this.emit('refreshed', e));
+    this.#manager.on('refreshFailed', (e) => this.emit('refreshFailed', e));
+    this.#manager.on('saved', (e) => this.emit('saved', e));
+    this.#manager.on('storeError', (e) => this.emit('storeError', e));
     this.#request = createApiRequest({
       apiBase: o.apiBase,
       http: this.#http,

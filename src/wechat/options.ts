@@ -16,10 +16,10 @@ import {
   DEFAULT_PERMANENT_ERROR_COOLDOWN_SECONDS,
   DEFAULT_QUOTA_COOLDOWN_SECONDS,
   DEFAULT_SAVE_RETRY_BASE_MS,
-} from '../token/token-manager.js';
+} from '../token/options.js';
 import { APPID_PATTERN, type StoredToken, type TokenStore } from '../token/types.js';
 import type { Timers } from '../util/timeout.js';
-import type { MaybePromise } from '../token/types.js';
+import type { MaybePromise } from '../util/types.js';
 import { checkFunction, checkHttpUrl, checkNumber, checkObject, checkOneOf, checkString } from '../util/validate.js';
 import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_REQUEST_TIMEOUT_MS, DEFAULT_RETRY_ATTEMPTS, DEFAULT_RETRY_MAX_DELAY_MS, type RetryPolicy } from './http-client.js';
 import { STABLE_ROTATION_WINDOW_SECONDS, type TokenMode } from './token-endpoint.js';

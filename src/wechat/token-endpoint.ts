@@ -7,7 +7,7 @@
  * anything else is an error or a malformed body, and is never returned (so never stored) as a token.
  */
 import { maskSecrets } from '../log/logger.js';
-import type { AccessToken } from '../token/types.js';
+import type { AccessToken, FailureClass } from '../token/types.js';
 import type { HttpClient } from './http-client.js';
 import { TokenPermanentError, TokenQuotaError, UpstreamError, type TokenFailureReason } from './errors.js';
 
@@ -39,6 +39,13 @@ export const PERMANENT_TOKEN_ERRCODES: Readonly<Record<number, TokenFailureReaso
 
 /** Daily quota exhausted. */
 export const QUOTA_ERRCODE = 45009;
+
+/** How a failed token request affects the next ones (the token manager pauses on `quota` and `permanent`). */
+export function classifyTokenFailure(err: unknown): FailureClass {
+  if (err instanceof TokenQuotaError) return 'quota';
+  if (err instanceof TokenPermanentError) return 'permanent';
+  return 'transient';
+}
 
 /**
  * Remembers force_refresh calls so they stay within WeChat's limits (per process; leases make the

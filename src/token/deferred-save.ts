@@ -1,0 +1,76 @@
+/**
+ * Saving credentials to the shared store, and saving them later when the store fails: the credential
+ * is valid whether or not the store took it, so it is kept in memory and the save is retried with
+ * backoff (injected timers, unref'd) until it succeeds, the credential is about to expire, or the
+ * manager closes. Only the newest credential is retried.
+ */
+import { backoffMs } from '../util/backoff.js';
+import { unrefTimer, type TimerHandle, type Timers } from '../util/timeout.js';
+import type { BoundStore } from './store-adapter.js';
+import type { Credential } from './types.js';
+
+/** Options of {@link DeferredSave}. */
+export interface DeferredSaveOptions {
+  store: BoundStore;
+  timers: Timers;
+  now: () => number;
+  retryBaseMs: number;
+  retryMaxMs: number;
+  /** A credential this close to expiry is no longer worth saving, ms. */
+  skewMs: number;
+  /** A save succeeded (`deferred`: it is a retry). */
+  onSaved(deferred: boolean): void;
+  /** A save failed. */
+  onError(err: unknown): void;
+}
+
+/** The store writes of one manager. */
+export class DeferredSave {
+  readonly #o: DeferredSaveOptions;
+  #pending: Credential | undefined;
+  #failures = 0;
+  #timer: TimerHandle;
+  #closed = false;
+
+  constructor(options: DeferredSaveOptions) {
+    this.#o = options;
+  }
+
+  /** Save `credential` now; on failure keep it and retry later. Never rejects. */
+  async save(credential: Credential, deferred = false): Promise<void> {
+    try {
+      await this.#o.store.save(credential);
+      if (this.#pending && this.#pending.fetchedAt <= credential.fetchedAt) this.#pending = undefined;
+      this.#failures = 0;
+      this.#o.onSaved(deferred);
+    } catch (err) {
+      this.#o.onError(err);
+      if (!this.#pending || this.#pending.fetchedAt <= credential.fetchedAt) this.#pending = credential;
+      this.#failures++;
+      this.#schedule();
+    }
+  }
+
+  /** Stop retrying. */
+  close(): void {
+    this.#closed = true;
+    if (this.#timer !== undefined) this.#o.timers.clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+
+  #schedule(): void {
+    if (this.#timer !== undefined || this.#closed || !this.#pending) return;
+    const delay = backoffMs(this.#failures, { baseMs: this.#o.retryBaseMs, maxMs: this.#o.retryMaxMs, jitter: false });
+    this.#timer = this.#o.timers.setTimeout(() => {
+      this.#timer = undefined;
+      const c = this.#pending;
+      // Bounded: stops once the credential has expired or the manager is closed.
+      if (!c || this.#closed || this.#o.now() >= c.expiresAt - this.#o.skewMs) {
+        this.#pending = undefined;
+        return;
+      }
+      void this.save(c, true);
+    }, delay);
+    unrefTimer(this.#timer);
+  }
+}
