@@ -14,7 +14,8 @@ import { ForceRefreshBudget } from '../../src/wechat/token-endpoint.js';
 import type { Wechat } from '../../src/wechat/client.js';
 import { WechatMpError } from '../../src/errors.js';
 import { useTestDatabase, type TestDatabase } from '../support/test-db.js';
-import { APPID, SECRET, errorText, recordingLogger, startEmu, wechatOn, wechatTracker } from './support/harness.js';
+import { recordingLogger } from '../support/recording-logger.js';
+import { APPID, SECRET, errorText, startEmu, wechatOn, wechatTracker } from './support/harness.js';
 
 let emu: Emulator;
 let db: TestDatabase;

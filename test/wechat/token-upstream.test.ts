@@ -13,7 +13,8 @@ import { TokenPermanentError, TokenQuotaError, UpstreamError } from '../../src/w
 import { Wechat } from '../../src/wechat/client.js';
 import { FakeClock, type PendingTimer } from '../support/fake-clock.js';
 import { until } from '../support/until.js';
-import { APPID, SECRET, errorText, recordingLogger, startEmu, tokenCalls, wechatOn, wechatTracker } from './support/harness.js';
+import { recordingLogger } from '../support/recording-logger.js';
+import { APPID, SECRET, errorText, startEmu, tokenCalls, wechatOn, wechatTracker } from './support/harness.js';
 
 const WRONG_APP = { appId: 'wxwrongsecret00001', secret: 'therightsecret000000000000000001' };
 const WRONG_SECRET = 'WRONGsecretValue9876543210zyxwvu';

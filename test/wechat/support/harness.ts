@@ -1,11 +1,10 @@
 /**
  * Helpers shared by the token and wechat tests: the real emulator over real HTTP, a Wechat wired to it
- * (its clock, short retry backoff), and a logger that records every line so tests can check that no
- * secret is ever logged.
+ * (its clock, short retry backoff), upstream call counts, and an error's full text for secret checks.
+ * The recording logger is test/support/recording-logger.ts.
  */
 import { startEmulator, SANDBOX_APP, type Emulator } from '../../../src/emulator/index.js';
 import type { StartEmulatorOptions } from '../../../src/emulator/index.js';
-import type { Logger } from '../../../src/log/logger.js';
 import { Wechat } from '../../../src/wechat/client.js';
 import type { WechatOptions } from '../../../src/wechat/options.js';
 
@@ -18,28 +17,6 @@ export const FAST_RETRY = { attempts: 3, baseDelayMs: 5, maxDelayMs: 20 } as con
 
 export function startEmu(options: StartEmulatorOptions = {}): Promise<Emulator> {
   return startEmulator({ port: 0, host: '127.0.0.1', ...options });
-}
-
-/** A recording logger. */
-export interface RecordingLogger extends Logger {
-  readonly lines: { level: string; obj: object; msg: string | undefined }[];
-  /** Everything logged, as one string. */
-  text(): string;
-}
-
-export function recordingLogger(): RecordingLogger {
-  const lines: RecordingLogger['lines'] = [];
-  const at = (level: string) => (obj: object, msg?: string) => {
-    lines.push({ level, obj, msg });
-  };
-  return {
-    lines,
-    error: at('error'),
-    warn: at('warn'),
-    info: at('info'),
-    debug: at('debug'),
-    text: () => lines.map((l) => `${l.level} ${JSON.stringify(l.obj, (_k, v: unknown) => (v instanceof Error ? { message: v.message, name: v.name } : v))} ${l.msg ?? ''}`).join('\n'),
-  };
 }
 
 /** A Wechat on the emulator's sandbox app and clock. */
