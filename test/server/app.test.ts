@@ -9,6 +9,8 @@ import request from 'supertest';
 import { loadConfig, redactConfig, type AppConfig } from '../../config/index.js';
 import { createApp, type WechatApp } from '../../src/server/app.js';
 import { createLogger } from '../../src/log/logger.js';
+import { deferred } from '../support/deferred.js';
+import { until } from '../support/until.js';
 import { MemoryTokenStore } from '../../src/token/memory-token-store.js';
 import { startEmulator, SANDBOX_APP, type Emulator } from '../../src/emulator/index.js';
 import { buildDelivery } from '../../src/simulator/delivery.js';
@@ -128,12 +130,7 @@ describe('readiness with MongoDB', () => {
     assert.ok(down.body.reasons.mongo, JSON.stringify(down.body));
     assert.equal(down.body.reasons.token, undefined, 'the cached token keeps the token check green');
     await db.server.resume();
-    let status = 0;
-    for (let i = 0; i < 100 && status !== 200; i++) {
-      status = (await request(app.callback()).get('/readyz')).status;
-      if (status !== 200) await new Promise((r) => setTimeout(r, 200));
-    }
-    assert.equal(status, 200);
+    await until(async () => (await request(app.callback()).get('/readyz')).status === 200, { timeoutMs: 20_000, what: '/readyz back to 200' });
   });
 });
 
@@ -271,11 +268,13 @@ test('a config dump in the logs tells set secrets (redacted) from unset ones', (
 describe('shutdown', () => {
   test('close() waits for a handler that missed the deadline and delivers its late reply', async () => {
     const config = configFor({ WEBHOOK_REPLY_DEADLINE_MS: '100' });
+    // The handler finishes only when the test says so: after the deadline answered, before close().
+    const release = deferred();
     const app = createApp(
       config,
       {
         text: async (m) => {
-          await new Promise((r) => setTimeout(r, 400));
+          await release.promise;
           return `late: ${m.Content}`;
         },
       },
@@ -286,7 +285,12 @@ describe('shutdown', () => {
     const res = await signedPost(app, { type: 'text', content: 'slowpoke' });
     assert.equal(res.status, 200);
     assert.equal(res.text, 'success', 'the deadline answered success');
-    await app.close();
+    let closedEarly = false;
+    const closed = app.close().then(() => (closedEarly = !release.settled));
+    await new Promise((r) => setImmediate(r));
+    release.resolve();
+    await closed;
+    assert.equal(closedEarly, false, 'close() waited for the handler');
     const sent = emulator.messages().slice(before);
     assert.equal(sent.length, 1, 'the late reply went out through custom/send before close() resolved');
     assert.deepEqual((sent[0] as { body?: unknown }).body, { touser: 'oUser0000000000000000000001', msgtype: 'text', text: { content: 'late: slowpoke' } });
