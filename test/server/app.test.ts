@@ -178,16 +178,64 @@ describe('central token service', () => {
     const cb = app.callback();
     assert.equal((await request(cb).get('/internal/access-token')).status, 401);
     for (let i = 0; i < 4; i++) assert.equal((await request(cb).get('/internal/access-token').set('Authorization', 'Bearer nope')).status, 401);
-    const limited = await request(cb).get('/internal/access-token').set('Authorization', `Bearer ${BEARER}`);
-    assert.equal(limited.status, 429, 'after 5 failures even the right secret waits');
-
-    const app2 = make(configFor({ TOKEN_SERVICE_SECRET: BEARER }));
-    const ok = await request(app2.callback()).get('/internal/access-token').set('Authorization', `Bearer ${BEARER}`);
+    assert.equal((await request(cb).get('/internal/access-token').set('Authorization', 'Bearer nope')).status, 429);
+    const ok = await request(cb).get('/internal/access-token').set('Authorization', `Bearer ${BEARER}`);
     assert.equal(ok.status, 200);
-    const held = await app2.wechat.fetchAccessToken();
+    const held = await app.wechat.fetchAccessToken();
     assert.equal(ok.body.access_token, held.access_token);
     assert.equal(ok.body.expires_at, held.expires_at);
     assert.equal(ok.headers['cache-control'], 'no-store');
+  });
+
+  test('hardening: a valid secret passes after failures from the same address (a stale sibling behind one proxy)', async () => {
+    const app = make(configFor({ TOKEN_SERVICE_SECRET: BEARER }));
+    const cb = app.callback();
+    await app.wechat.fetchAccessToken();
+    let limited = 0;
+    let served = 0;
+    // The stale sibling keeps failing while the healthy ones, from the same address, keep asking.
+    for (let i = 0; i < 20; i++) {
+      const bad = await request(cb).get('/internal/access-token').set('Authorization', 'Bearer stale-secret');
+      if (bad.status === 429) limited++;
+      const good = await request(cb).post('/internal/access-token/invalidate').set('Authorization', `Bearer ${BEARER}`).send({ access_token: 'an-older-token' });
+      if (good.status === 200) served++;
+    }
+    assert.equal(served, 20, 'every request with the right secret is served');
+    assert.equal(limited, 15, 'the wrong secret is still limited after 5 failures');
+  });
+
+  test('hardening: the bearer scheme is accepted in any letter case (RFC 7235)', async () => {
+    const app = make(configFor({ TOKEN_SERVICE_SECRET: BEARER }));
+    for (const scheme of ['bearer', 'BEARER', 'Bearer', 'beArer']) {
+      const res = await request(app.callback()).get('/internal/access-token').set('Authorization', `${scheme} ${BEARER}`);
+      assert.equal(res.status, 200, scheme);
+    }
+    assert.equal((await request(app.callback()).get('/internal/access-token').set('Authorization', `Basic ${BEARER}`)).status, 401);
+  });
+
+  test('hardening: a flood of invalidations with the right secret forces one upstream refresh per interval', async () => {
+    const app = make(configFor({ TOKEN_SERVICE_SECRET: BEARER, WECHAT_TOKEN_MODE: 'classic' }));
+    const cb = app.callback();
+    const first = await app.wechat.fetchAccessToken();
+    const calls0 = apiCalls();
+    // Each report names the token just handed out, as a buggy or hostile consumer would.
+    let current = first.access_token;
+    const seen = new Set<string>();
+    for (let i = 0; i < 30; i++) {
+      const res = await request(cb).post('/internal/access-token/invalidate').set('Authorization', `Bearer ${BEARER}`).send({ access_token: current });
+      assert.equal(res.status, 200);
+      current = res.body.access_token as string;
+      seen.add(current);
+    }
+    // And 10 at once, all naming the current token: they share the one refresh of the interval.
+    const burst = await Promise.all(
+      Array.from({ length: 10 }, () => request(cb).post('/internal/access-token/invalidate').set('Authorization', `Bearer ${BEARER}`).send({ access_token: current })),
+    );
+    const calls1 = apiCalls();
+    assert.equal(calls1.token - calls0.token, 1, 'one GET /cgi-bin/token for 40 reports');
+    assert.equal(seen.size, 1);
+    assert.notEqual(current, first.access_token, 'the first report did replace the token');
+    for (const r of burst) assert.equal(r.body.access_token, current);
   });
 
   for (const [mode, expectedCalls, why] of [
