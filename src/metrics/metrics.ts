@@ -4,6 +4,43 @@
  */
 import client from 'prom-client';
 
+/** The label value every value outside a label's known set is counted under. */
+export const OTHER_LABEL = 'other';
+
+/**
+ * The `msg_type` label values: WeChat's documented MsgTypes (docs/protocol.md) and `none` (no
+ * message parsed). Any other MsgType, which a forged or future push can carry, counts as `other`.
+ */
+export const KNOWN_MSG_TYPES: readonly string[] = ['text', 'image', 'voice', 'video', 'shortvideo', 'location', 'link', 'file', 'event', 'none'];
+
+/**
+ * Label values from input, bounded: a value of `known` is kept, then up to `learn` further distinct
+ * values (the first ones seen, for sets too large to list, such as WeChat errcodes), anything else is
+ * {@link OTHER_LABEL}. Every series a scrape renders is thus bounded, whatever the input.
+ */
+export class BoundedLabel {
+  readonly #known: Set<string>;
+  readonly #learn: number;
+  #learned = 0;
+
+  constructor(known: Iterable<string>, options: { learn?: number } = {}) {
+    this.#known = new Set(known);
+    this.#learn = options.learn ?? 0;
+  }
+
+  /** The label value to use for `value`. */
+  of(value: string): string {
+    if (this.#known.has(value)) return value;
+    // 64 characters bounds the size of a learned value too.
+    if (this.#learned < this.#learn && value.length <= 64) {
+      this.#learned++;
+      this.#known.add(value);
+      return value;
+    }
+    return OTHER_LABEL;
+  }
+}
+
 /** Token state read at scrape time. */
 export interface TokenGaugeSource {
   /** ms since epoch when the current token was fetched, if any. */

@@ -11,7 +11,7 @@ import type { Dispatcher } from 'undici';
 import type { AppConfig } from '../../config/index.js';
 import { InvalidOptionError, WechatMpError } from '../errors.js';
 import { noopLogger, type Logger } from '../log/logger.js';
-import { ServiceMetrics } from '../metrics/metrics.js';
+import { ServiceMetrics, BoundedLabel, KNOWN_MSG_TYPES } from '../metrics/metrics.js';
 import { Wechat } from '../wechat/client.js';
 import { customMessageOf } from '../wechat/api/message.js';
 import { MemoryTokenStore } from '../token/memory-token-store.js';
@@ -107,20 +107,26 @@ export function createApp(config: AppConfig, handlers?: HandlerMap | HandlerRegi
       now,
     },
   });
+  // Label values that come from input (a push's MsgType, an upstream errcode) are bounded so a flood
+  // of made-up values cannot grow /metrics without end.
+  const msgTypes = new BoundedLabel(KNOWN_MSG_TYPES);
+  const endpoints = new BoundedLabel([], { learn: 200 });
+  const errcodes = new BoundedLabel(['0', 'network'], { learn: 100 });
+  const causes = new BoundedLabel([], { learn: 100 });
   wechat.on('refreshed', (e) => {
     metrics.tokenRefreshes.inc({ source: e.source });
     metrics.tokenRefreshDuration.observe(e.durationMs / 1000);
   });
   wechat.on('refreshFailed', (e) => {
-    metrics.tokenRefreshFailures.inc({ cause: e.error.code });
+    metrics.tokenRefreshFailures.inc({ cause: causes.of(e.error.code) });
   });
   wechat.on('apiCall', (e) => {
-    metrics.apiCalls.inc({ endpoint: e.endpoint, errcode: String(e.errcode) });
+    metrics.apiCalls.inc({ endpoint: endpoints.of(e.endpoint), errcode: errcodes.of(String(e.errcode)) });
   });
 
   const observer: WebhookObserver = {
-    onRequest: (e) => metrics.webhookRequests.inc({ outcome: e.outcome, msg_type: e.msgType ?? 'none' }),
-    onHandler: (e) => metrics.handlerDuration.observe({ msg_type: e.msgType, ok: String(e.ok) }, e.durationMs / 1000),
+    onRequest: (e) => metrics.webhookRequests.inc({ outcome: e.outcome, msg_type: msgTypes.of(e.msgType ?? 'none') }),
+    onHandler: (e) => metrics.handlerDuration.observe({ msg_type: msgTypes.of(e.msgType), ok: String(e.ok) }, e.durationMs / 1000),
     onDedupeHit: () => metrics.dedupeHits.inc(),
     onDeadline: () => metrics.deadlineFallbacks.inc(),
     onLateReply: (e) => metrics.lateReplies.inc({ result: e.ok ? 'sent' : 'failed' }),

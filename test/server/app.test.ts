@@ -167,6 +167,27 @@ describe('metrics', () => {
   });
 });
 
+describe('metrics under made-up input', () => {
+  test('hardening: pushes with thousands of made-up MsgTypes add no metric series', async () => {
+    const app = make(configFor());
+    const cb = app.callback();
+    const post = (msgType: string, i: number) => {
+      const now = Math.floor(Date.now() / 1000);
+      const xml = `<xml><ToUserName><![CDATA[${SANDBOX_APP.accountId}]]></ToUserName><FromUserName><![CDATA[oUser0000000000000000000001]]></FromUserName><CreateTime>${now}</CreateTime><MsgType><![CDATA[${msgType}]]></MsgType><MsgId>${8_000_000_000 + i}</MsgId></xml>`;
+      const d = buildDelivery({ xml, mode: 'plain', token: SANDBOX_APP.token, accountId: SANDBOX_APP.accountId, openId: 'oUser0000000000000000000001', timestamp: String(now), nonce: `m${i}` });
+      return request(cb).post('/wechat').query(d.query).set('Content-Type', 'text/xml').send(d.body);
+    };
+    const seriesCount = async () => (await request(cb).get('/metrics')).text.split('\n').filter((l) => l.startsWith('wechat_webhook_')).length;
+    for (let i = 0; i < 5; i++) assert.equal((await post(`made_up_${i}`, i)).status, 200);
+    const after5 = await seriesCount();
+    for (let i = 5; i < 400; i++) await post(`made_up_${i}`, i);
+    const text = (await request(cb).get('/metrics')).text;
+    assert.equal(await seriesCount(), after5, 'series do not grow with the number of distinct MsgTypes');
+    assert.doesNotMatch(text, /made_up_/);
+    assert.match(text, /wechat_webhook_requests_total\{outcome="success",msg_type="other"\} 400/);
+  });
+});
+
 describe('central token service', () => {
   test('routes do not exist without TOKEN_SERVICE_SECRET', async () => {
     const app = make(configFor());
