@@ -47,7 +47,6 @@ export { MemoryDedupeStore, DEFAULT_DEDUPE_MAX_ENTRIES, type MemoryDedupeStoreOp
 export { MongoDedupeStore, DEFAULT_DEDUPE_COLLECTION, DEFAULT_DEDUPE_SWEEP_INTERVAL_MS, type MongoDedupeStoreOptions } from './dedupe/mongo-store.js';
 export { FallbackDedupeStore, DEFAULT_DEDUPE_RETRY_AFTER_MS, type FallbackDedupeStoreOptions } from './dedupe/fallback-store.js';
 export { withDeadline, DEADLINE_PASSED } from './deadline.js';
-export { toCustomMessage, type CustomMessage } from './custom-message.js';
 export { exampleHandlers, EXAMPLE_WELCOME_TEXT } from './examples.js';
 export { WebhookRequestError } from './request-error.js';
 export { computeSignature, verifySignature } from './signature.js';

@@ -89,7 +89,7 @@ export interface WebhookOptions {
   newsArticleLimits?: { message?: number; event?: number };
   /**
    * Delivers a reply produced after the deadline (the service passes
-   * `(openId, reply) => wechat.sendCustomMessage(toCustomMessage(openId, reply))`). Without it such replies are logged and dropped.
+   * `(openId, reply) => wechat.message.sendCustom(customMessageOf(openId, reply))`). Without it such replies are logged and dropped.
    */
   sender?: (openId: string, reply: Reply) => Promise<void>;
   /** @default noopLogger */

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import request from 'supertest';
 import { reply, type Reply } from '../../src/webhook/replies.js';
-import { toCustomMessage } from '../../src/webhook/custom-message.js';
+import { customMessageOf } from '../../src/wechat/api/message.js';
 import { parseXml } from '../../src/webhook/xml.js';
 import { withDeadline, DEADLINE_PASSED } from '../../src/webhook/deadline.js';
 import { OPENID, PATH, makeApp, memoryLogger, signedQuery, textXml } from './support/fixtures.js';
@@ -58,7 +58,7 @@ test('a slow handler: success within the budget, then its reply goes through the
   assert.equal(handlerFinished, true);
   assert.equal(got.openId, OPENID);
   assert.deepEqual(got.reply, { type: 'text', content: 'late answer to slow' });
-  assert.deepEqual(toCustomMessage(got.openId, got.reply), { touser: OPENID, msgtype: 'text', text: { content: 'late answer to slow' } });
+  assert.deepEqual(customMessageOf(got.openId, got.reply), { touser: OPENID, msgtype: 'text', text: { content: 'late answer to slow' } });
   await new Promise((r) => setImmediate(r));
   assert.deepEqual(late, [{ ok: true }]);
   assert.ok(log.lines.some((l) => l.obj.event === 'webhook.late_reply_sent'));

@@ -3,7 +3,6 @@ import assert from 'node:assert/strict';
 import request from 'supertest';
 import fc from 'fast-check';
 import { reply, renderReply, cdata, type Reply } from '../../src/webhook/replies.js';
-import { toCustomMessage } from '../../src/webhook/custom-message.js';
 import { parseXml } from '../../src/webhook/xml.js';
 import { WechatMpError } from '../../src/errors.js';
 import { checkReplyXml, strictTree, textAt } from './support/reply-check.js';
@@ -136,26 +135,4 @@ test('every reply type goes through the middleware with To/From swapped', async 
     assert.equal(checkReplyXml(res.text, expectTo).msgType, r.type);
     check(res.text);
   }
-});
-
-test('toCustomMessage maps every reply to the customer-service JSON', () => {
-  assert.deepEqual(toCustomMessage(OPENID, reply.text('hi')), { touser: OPENID, msgtype: 'text', text: { content: 'hi' } });
-  assert.deepEqual(toCustomMessage(OPENID, reply.image('m')), { touser: OPENID, msgtype: 'image', image: { media_id: 'm' } });
-  assert.deepEqual(toCustomMessage(OPENID, reply.voice('m')), { touser: OPENID, msgtype: 'voice', voice: { media_id: 'm' } });
-  assert.deepEqual(toCustomMessage(OPENID, reply.video({ mediaId: 'm', title: 't' })), {
-    touser: OPENID,
-    msgtype: 'video',
-    video: { media_id: 'm', title: 't', description: undefined },
-  });
-  assert.deepEqual(toCustomMessage(OPENID, reply.music({ thumbMediaId: 'th', musicUrl: 'u' })), {
-    touser: OPENID,
-    msgtype: 'music',
-    music: { title: undefined, description: undefined, musicurl: 'u', hqmusicurl: undefined, thumb_media_id: 'th' },
-  });
-  assert.deepEqual(toCustomMessage(OPENID, reply.news([{ title: 't', url: 'u', picUrl: 'p' }])), {
-    touser: OPENID,
-    msgtype: 'news',
-    news: { articles: [{ title: 't', description: undefined, url: 'u', picurl: 'p' }] },
-  });
-  assert.equal(toCustomMessage(OPENID, reply.transferCustomerService()), null);
 });
