@@ -54,17 +54,17 @@ export class FileTokenStore implements TokenStore {
     this.#breakLockStaleMs = checkPositive('breakLockStaleMs', options.breakLockStaleMs, 'ms') ?? DEFAULT_BREAK_LOCK_STALE_MS;
   }
 
-  async get(appid: string): Promise<StoredToken | null> {
-    const raw = await this.#read(this.#tokenPath(appid), 'get');
+  async get(appId: string): Promise<StoredToken | null> {
+    const raw = await this.#read(this.#tokenPath(appId), 'get');
     if (raw === null) return null;
     const parsed = parseJson(raw);
     return isStoredToken(parsed) ? freezeToken(parsed) : null;
   }
 
-  async save(appid: string, token: StoredToken): Promise<void> {
+  async save(appId: string, token: StoredToken): Promise<void> {
     if (!isStoredToken(token)) throw new InvalidOptionError('token', '{ access_token, expires_at, fetched_at }');
-    const file = this.#tokenPath(appid);
-    const existing = await this.get(appid);
+    const file = this.#tokenPath(appId);
+    const existing = await this.get(appId);
     // Best effort between processes (read then rename); the refresh lease serialises writers anyway.
     if (existing && existing.fetched_at > token.fetched_at) return;
     await this.#ensureDir();
@@ -78,15 +78,15 @@ export class FileTokenStore implements TokenStore {
     }
   }
 
-  async invalidate(appid: string, rejected: string): Promise<boolean> {
-    return this.#claimIf(this.#tokenPath(appid), 'invalidate', (raw) => {
+  async invalidate(appId: string, rejected: string): Promise<boolean> {
+    return this.#claimIf(this.#tokenPath(appId), 'invalidate', (raw) => {
       const t = parseJson(raw);
       return isStoredToken(t) && t.access_token === rejected;
     });
   }
 
-  async acquireLease(appid: string, lease: LeaseRequest): Promise<boolean> {
-    const file = this.#leasePath(appid);
+  async acquireLease(appId: string, lease: LeaseRequest): Promise<boolean> {
+    const file = this.#leasePath(appId);
     const content: LeaseContent = { owner: lease.owner, expires_at: lease.now + lease.ttlMs, nonce: randomUUID() };
     const text = JSON.stringify(content);
     await this.#ensureDir();
@@ -107,8 +107,8 @@ export class FileTokenStore implements TokenStore {
     return false;
   }
 
-  async releaseLease(appid: string, owner: string): Promise<void> {
-    const file = this.#leasePath(appid);
+  async releaseLease(appId: string, owner: string): Promise<void> {
+    const file = this.#leasePath(appId);
     const ours = (raw: string) => (parseJson(raw) as Partial<LeaseContent> | undefined)?.owner === owner;
     // Read first and touch only our own lock: moving another holder's lock away, even for a moment,
     // would let a third process create a lock meanwhile, and the put-back would then drop the holder's.
@@ -117,14 +117,14 @@ export class FileTokenStore implements TokenStore {
     await this.#claimIf(file, 'releaseLease', ours);
   }
 
-  #tokenPath(appid: string): string {
-    if (!APPID_PATTERN.test(appid)) throw new InvalidOptionError('appid', 'letters, digits, "_" or "-"');
-    return path.join(this.dir, `access-token.${appid}.json`);
+  #tokenPath(appId: string): string {
+    if (!APPID_PATTERN.test(appId)) throw new InvalidOptionError('appId', 'letters, digits, "_" or "-"');
+    return path.join(this.dir, `access-token.${appId}.json`);
   }
 
-  #leasePath(appid: string): string {
-    if (!APPID_PATTERN.test(appid)) throw new InvalidOptionError('appid', 'letters, digits, "_" or "-"');
-    return path.join(this.dir, `access-token.${appid}.lease`);
+  #leasePath(appId: string): string {
+    if (!APPID_PATTERN.test(appId)) throw new InvalidOptionError('appId', 'letters, digits, "_" or "-"');
+    return path.join(this.dir, `access-token.${appId}.lease`);
   }
 
   #ensureDir(): Promise<void> {

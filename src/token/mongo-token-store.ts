@@ -39,7 +39,7 @@ export interface MongoTokenStoreOptions {
 
 /** A {@link TokenStore} on a Mongoose connection. */
 export class MongoTokenStore implements TokenStore {
-  /** The `Token` model (statics `getAccessToken(appid)`, `saveAccessToken(data)`). */
+  /** The `Token` model (statics `getAccessToken(appId)`, `saveAccessToken(data)`). */
   readonly Token: TokenModel;
   /** The `TokenLease` model. */
   readonly TokenLease: TokenLeaseModel;
@@ -56,31 +56,31 @@ export class MongoTokenStore implements TokenStore {
     this.TokenLease = getTokenLeaseModel(connection, options.leaseModelName);
   }
 
-  get(appid: string): Promise<StoredToken | null> {
-    return this.#bounded('get', () => this.Token.getAccessToken(appid));
+  get(appId: string): Promise<StoredToken | null> {
+    return this.#bounded('get', () => this.Token.getAccessToken(appId));
   }
 
-  async save(appid: string, token: StoredToken): Promise<void> {
+  async save(appId: string, token: StoredToken): Promise<void> {
     if (!isStoredToken(token)) throw new InvalidOptionError('token', '{ access_token, expires_at, fetched_at }');
     await this.#bounded('save', async () => {
       await this.#ensureIndexes();
-      await this.Token.saveAccessToken({ appid, access_token: token.access_token, expires_at: token.expires_at, fetched_at: token.fetched_at });
+      await this.Token.saveAccessToken({ appid: appId, access_token: token.access_token, expires_at: token.expires_at, fetched_at: token.fetched_at });
     });
   }
 
-  invalidate(appid: string, rejected: string): Promise<boolean> {
+  invalidate(appId: string, rejected: string): Promise<boolean> {
     return this.#bounded('invalidate', async () => {
-      const res = await this.Token.deleteOne({ appid, token: rejected });
+      const res = await this.Token.deleteOne({ appid: appId, token: rejected });
       return res.deletedCount > 0;
     });
   }
 
-  acquireLease(appid: string, lease: LeaseRequest): Promise<boolean> {
+  acquireLease(appId: string, lease: LeaseRequest): Promise<boolean> {
     return this.#bounded('acquireLease', async () => {
       await this.#ensureIndexes();
       const expiresAt = new Date(lease.now + lease.ttlMs);
       for (let attempt = 0; attempt < 3; attempt++) {
-        const held = await this.TokenLease.findOne({ appid }).lean();
+        const held = await this.TokenLease.findOne({ appid: appId }).lean();
         if (held) {
           if (held.owner === lease.owner) {
             const r = await this.TokenLease.updateOne({ _id: held._id, owner: lease.owner }, { $set: { expiresAt } });
@@ -93,7 +93,7 @@ export class MongoTokenStore implements TokenStore {
         }
         try {
           await this.TokenLease.findOneAndUpdate(
-            { appid, nonce: randomUUID() },
+            { appid: appId, nonce: randomUUID() },
             { $setOnInsert: { owner: lease.owner, expiresAt } },
             { upsert: true, returnDocument: 'after', lean: true },
           );
@@ -107,8 +107,8 @@ export class MongoTokenStore implements TokenStore {
     });
   }
 
-  async releaseLease(appid: string, owner: string): Promise<void> {
-    await this.#bounded('releaseLease', () => this.TokenLease.deleteOne({ appid, owner }));
+  async releaseLease(appId: string, owner: string): Promise<void> {
+    await this.#bounded('releaseLease', () => this.TokenLease.deleteOne({ appid: appId, owner }));
   }
 
   /** Create the unique indexes once (retried after a failure). No TTL index: FerretDB has none. */

@@ -28,15 +28,15 @@ export interface TokenDocument {
   meta: { createdAt?: Date; updatedAt?: Date };
 }
 
-/** Argument of `Token.saveAccessToken`. */
+/** Argument of `Token.saveAccessToken`: document-shaped, so `appid` as in the MongoDB document. */
 export interface SaveAccessTokenData extends StoredToken {
   appid: string;
 }
 
 /** Statics of the `Token` model. */
 export interface TokenModelStatics {
-  /** The stored token of `appid`, or null. */
-  getAccessToken(appid: string): Promise<StoredToken | null>;
+  /** The stored token of `appId`, or null. */
+  getAccessToken(appId: string): Promise<StoredToken | null>;
   /**
    * Save a token through `document.save()` (so the pre-save hook runs). Keeps a stored token with a
    * later `fetched_at`. Resolves to the token stored afterwards.
@@ -106,8 +106,8 @@ tokenSchema.pre('save', function () {
   else this.meta.updatedAt = at;
 });
 
-tokenSchema.static('getAccessToken', async function getAccessToken(this: TokenModel, appid: string): Promise<StoredToken | null> {
-  const doc = await this.findOne({ appid }, { token: 1, expiresAt: 1, fetchedAt: 1 }).lean();
+tokenSchema.static('getAccessToken', async function getAccessToken(this: TokenModel, appId: string): Promise<StoredToken | null> {
+  const doc = await this.findOne({ appid: appId }, { token: 1, expiresAt: 1, fetchedAt: 1 }).lean();
   return doc ? toStored(doc) : null;
 });
 
