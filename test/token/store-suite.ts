@@ -9,15 +9,18 @@ import type { TokenStore, StoredToken } from '../../src/token/types.js';
 /** What a suite run needs from one store implementation. */
 export interface StoreFixture {
   store: TokenStore;
-  /** Another instance on the same backing data (another process would open one like it). */
+  /**
+   * Another instance on the same backing data (another process would open one like it); never the
+   * same object as `store`, or the peer tests could not fail.
+   */
   peer(): Promise<TokenStore> | TokenStore;
   cleanup(): Promise<void> | void;
 }
 
 const T0 = 1_800_000_000_000;
 let seq = 0;
-/** A unique appid per test, so tests never see each other's data. */
-function appid(): string {
+/** A unique appId per test, so tests never see each other's data. */
+function appId(): string {
   seq += 1;
   return `wxsuite${process.pid}x${seq}`;
 }
@@ -33,25 +36,26 @@ export function tokenStoreSuite(name: string, makeStore: () => Promise<StoreFixt
     before(async () => {
       fx = await makeStore();
       s = fx.store;
+      assert.notEqual(await fx.peer(), s, 'the peer is a second instance');
     });
     after(async () => {
       await fx?.cleanup();
     });
 
-    test('get of an unknown appid is null', async () => {
-      assert.equal((await s.get(appid())) ?? null, null);
+    test('get of an unknown appId is null', async () => {
+      assert.equal((await s.get(appId())) ?? null, null);
     });
 
     test('save then get returns the same token, field for field', async () => {
-      const id = appid();
+      const id = appId();
       const t = token(1);
       await s.save(id, t);
       assert.deepEqual({ ...(await s.get(id)) }, t);
     });
 
-    test('appids are isolated', async () => {
-      const a = appid();
-      const b = appid();
+    test('appIds are isolated', async () => {
+      const a = appId();
+      const b = appId();
       await s.save(a, token(1));
       await s.save(b, token(2));
       assert.equal((await s.get(a))?.access_token, token(1).access_token);
@@ -59,7 +63,7 @@ export function tokenStoreSuite(name: string, makeStore: () => Promise<StoreFixt
     });
 
     test('a newer token replaces an older one; an older one never replaces a newer one', async () => {
-      const id = appid();
+      const id = appId();
       await s.save(id, token(1, T0));
       await s.save(id, token(2, T0 + 1000));
       assert.equal((await s.get(id))?.access_token, token(2).access_token);
@@ -68,7 +72,7 @@ export function tokenStoreSuite(name: string, makeStore: () => Promise<StoreFixt
     });
 
     test('a peer instance sees what this one saved', async () => {
-      const id = appid();
+      const id = appId();
       await s.save(id, token(7));
       const p = await fx.peer();
       assert.equal((await p.get(id))?.access_token, token(7).access_token);
@@ -76,7 +80,7 @@ export function tokenStoreSuite(name: string, makeStore: () => Promise<StoreFixt
 
     test('invalidate removes the token only if it is still the rejected one', async () => {
       assert.ok(s.invalidate, 'store offers invalidate');
-      const id = appid();
+      const id = appId();
       await s.save(id, token(1));
       assert.equal(await s.invalidate(id, 'SOME_OTHER_TOKEN'), false);
       assert.equal((await s.get(id))?.access_token, token(1).access_token);
@@ -87,7 +91,7 @@ export function tokenStoreSuite(name: string, makeStore: () => Promise<StoreFixt
 
     test('the lease excludes other owners, is re-entrant, and only its owner releases it', async () => {
       assert.ok(s.acquireLease && s.releaseLease, 'store offers a lease');
-      const id = appid();
+      const id = appId();
       const p = await fx.peer();
       assert.equal(await s.acquireLease(id, { owner: 'A', now: T0, ttlMs: 30_000 }), true);
       assert.equal(await p.acquireLease!(id, { owner: 'B', now: T0 + 1, ttlMs: 30_000 }), false);
@@ -100,7 +104,7 @@ export function tokenStoreSuite(name: string, makeStore: () => Promise<StoreFixt
     });
 
     test("a crashed holder's lease expires", async () => {
-      const id = appid();
+      const id = appId();
       const p = await fx.peer();
       assert.equal(await s.acquireLease!(id, { owner: 'crashed', now: T0, ttlMs: 1000 }), true);
       assert.equal(await p.acquireLease!(id, { owner: 'B', now: T0 + 999, ttlMs: 1000 }), false);
@@ -110,7 +114,7 @@ export function tokenStoreSuite(name: string, makeStore: () => Promise<StoreFixt
     });
 
     test('30 owners racing for a free lease (two instances): exactly one wins', async () => {
-      const id = appid();
+      const id = appId();
       const p = await fx.peer();
       const results = await Promise.all(
         Array.from({ length: 30 }, (_, i) => (i % 2 ? p : s).acquireLease!(id, { owner: `o${i}`, now: T0, ttlMs: 30_000 })),
@@ -119,7 +123,7 @@ export function tokenStoreSuite(name: string, makeStore: () => Promise<StoreFixt
     });
 
     test('30 owners racing for an expired lease: exactly one wins', async () => {
-      const id = appid();
+      const id = appId();
       const p = await fx.peer();
       assert.equal(await s.acquireLease!(id, { owner: 'old', now: T0, ttlMs: 10 }), true);
       const results = await Promise.all(
@@ -128,9 +132,9 @@ export function tokenStoreSuite(name: string, makeStore: () => Promise<StoreFixt
       assert.equal(results.filter(Boolean).length, 1);
     });
 
-    test('leases of different appids are independent', async () => {
-      const a = appid();
-      const b = appid();
+    test('leases of different appIds are independent', async () => {
+      const a = appId();
+      const b = appId();
       assert.equal(await s.acquireLease!(a, { owner: 'A', now: T0, ttlMs: 30_000 }), true);
       assert.equal(await s.acquireLease!(b, { owner: 'B', now: T0, ttlMs: 30_000 }), true);
       await s.releaseLease!(a, 'A');

@@ -9,10 +9,12 @@ import { FileTokenStore } from '../../src/token/file-token-store.js';
 import { MongoTokenStore } from '../../src/token/mongo-token-store.js';
 import { WechatMpError } from '../../src/errors.js';
 import { useTestDatabase, type TestDatabase } from '../support/test-db.js';
+import { until } from '../support/until.js';
 
 tokenStoreSuite('MemoryTokenStore', () => {
   const store = new MemoryTokenStore();
-  return { store, peer: () => store, cleanup: () => {} };
+  // A second instance over the same memory, as a second process has its own store over one database.
+  return { store, peer: () => new MemoryTokenStore({ shareWith: store }), cleanup: () => {} };
 });
 
 tokenStoreSuite('FileTokenStore', async () => {
@@ -53,7 +55,8 @@ describe('MongoTokenStore specifics', () => {
     const first = await store.Token.findOne({ appid }).lean();
     assert.ok(first?.meta.createdAt instanceof Date && first.meta.updatedAt instanceof Date);
     assert.equal(first.meta.createdAt.getTime(), first.meta.updatedAt.getTime());
-    await new Promise((r) => setTimeout(r, 5)); // distinct millisecond for the second write
+    const firstWrite = first.meta.updatedAt.getTime();
+    await until(() => Date.now() > firstWrite, { what: 'the clock moved past the first write' }); // a distinct millisecond for the second write
     await store.save(appid, { ...t1, access_token: 'META_TOKEN_2', fetched_at: t1.fetched_at + 1 });
     const second = await store.Token.findOne({ appid }).lean();
     assert.equal(second?.token, 'META_TOKEN_2');
@@ -129,5 +132,18 @@ describe('FileTokenStore specifics', () => {
   test('rejects an appid that could escape the directory', async () => {
     const s = new FileTokenStore({ dir });
     await assert.rejects(s.get('../etc/passwd'), (err: unknown) => err instanceof WechatMpError && err.code === 'WMP_ERR_INVALID_OPTION');
+  });
+});
+
+describe('MemoryTokenStore specifics', () => {
+  test('instances share memory only when asked to', () => {
+    const a = new MemoryTokenStore();
+    const shared = new MemoryTokenStore({ shareWith: a });
+    const apart = new MemoryTokenStore();
+    a.save('wxmem', { access_token: 'M1', expires_at: 2_000, fetched_at: 1_000 });
+    assert.equal(shared.get('wxmem')?.access_token, 'M1');
+    assert.equal(apart.get('wxmem'), null);
+    assert.equal(apart.acquireLease('wxmem', { owner: 'X', now: 0, ttlMs: 10 }), true, 'a separate store has its own leases');
+    assert.throws(() => new MemoryTokenStore({ shareWith: {} as MemoryTokenStore }), (e: unknown) => e instanceof WechatMpError && e.code === 'WMP_ERR_INVALID_OPTION');
   });
 });
