@@ -6,11 +6,11 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
 import type { Emulator } from '../../src/emulator/index.js';
 import { MongoTokenStore } from '../../src/token/mongo-token-store.js';
 import type { Wechat } from '../../src/wechat/client.js';
 import { useTestDatabase, type TestDatabase } from '../support/test-db.js';
+import { until } from '../support/until.js';
 import { APPID, startEmu, tokenCalls, wechatOn } from '../wechat/support/harness.js';
 
 let emu: Emulator;
@@ -50,19 +50,13 @@ test('MongoDB outage: memory keeps answering, a refresh still succeeds, and it i
     assert.ok(storeErrors.includes('get') && storeErrors.includes('save'), `store failures were reported: ${storeErrors}`);
     assert.equal((await w.fetchAccessToken()).access_token, t1.access_token, 'kept in memory although the save failed');
 
-    const saved = once(w, 'saved');
+    const saves: boolean[] = [];
+    w.on('saved', (e) => saves.push(e.deferred));
     await db.server.resume();
     paused = false;
-    // Bounded wait for the deferred save (its retry timer keeps trying with backoff).
-    let timer: NodeJS.Timeout | undefined;
-    const [event] = (await Promise.race([
-      saved,
-      new Promise((_, reject) => {
-        timer = setTimeout(() => reject(new Error('the deferred save did not happen within 30 s')), 30_000);
-      }),
-    ])) as [{ deferred: boolean }];
-    clearTimeout(timer);
-    assert.equal(event.deferred, true);
+    // The deferred save's retry timer keeps trying with backoff; wait for its event (bounded).
+    await until(() => saves.length > 0, { timeoutMs: 30_000, what: 'the deferred save' });
+    assert.deepEqual(saves, [true]);
     assert.equal((await store.Token.getAccessToken(APPID))?.access_token, t1.access_token, 'the outage token reached MongoDB');
     assert.equal(tokenCalls(emu), 2, 'no extra upstream call');
   } finally {
