@@ -2,7 +2,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { InvalidOptionError } from '../../src/errors.js';
-import { isDuplicateKey } from '../../src/util/mongo-errors.js';
 import { checkBoolean, checkFunction, checkHttpUrl, checkInteger, checkNumber, checkOneOf, checkPositive, checkString } from '../../src/util/validate.js';
 
 const rejects = (fn: () => unknown, option: string, expected: RegExp) =>
@@ -37,12 +36,4 @@ test('bad values throw InvalidOptionError naming the option and the expectation'
 test('a secret value never appears in the message', () => {
   const secret = 'S3cretValueThatMustNotLeak';
   assert.throws(() => checkString('appSecret', secret, 'the AppSecret', /^x$/), (e: unknown) => e instanceof Error && !e.message.includes(secret));
-});
-
-test('isDuplicateKey: E11000 only', () => {
-  assert.equal(isDuplicateKey({ code: 11000 }), true);
-  assert.equal(isDuplicateKey(Object.assign(new Error('E11000 duplicate key'), { code: 11000 })), true);
-  assert.equal(isDuplicateKey({ code: 11001 }), false);
-  assert.equal(isDuplicateKey(null), false);
-  assert.equal(isDuplicateKey('11000'), false);
 });
