@@ -12,6 +12,15 @@ import { listen, DEFAULT_SHUTDOWN_GRACE_MS, type RunningServer } from './http.js
 import { loadHandlersModule } from './handlers-module.js';
 import { redactConfig } from '../../config/index.js';
 
+/**
+ * Bound on the whole shutdown, ms: HTTP drain, late replies, the token refresher and MongoDB. Container
+ * platforms kill 10 s after SIGTERM by default (Kubernetes `terminationGracePeriodSeconds`, `docker stop
+ * -t`); 9 s leaves a second to spare. Raise that grace period, not only this, to give requests longer.
+ */
+export const DEFAULT_SHUTDOWN_BUDGET_MS = 9_000;
+/** Part of the budget kept for the token refresher's close and MongoDB's. */
+const CLOSE_RESERVE_MS = 1_000;
+
 /** How long start-up waits for MongoDB before serving anyway (stores fall back and retry). */
 export const MONGO_STARTUP_WAIT_MS = 10_000;
 
@@ -24,6 +33,8 @@ export interface StartServiceOptions {
   dispatcher?: Dispatcher;
   /** Bound on in-flight requests at shutdown. @default DEFAULT_SHUTDOWN_GRACE_MS */
   shutdownGraceMs?: number;
+  /** Bound on the whole shutdown. @default DEFAULT_SHUTDOWN_BUDGET_MS */
+  shutdownBudgetMs?: number;
 }
 
 /** A started service. */
@@ -87,8 +98,12 @@ export async function startService(config: AppConfig, options: StartServiceOptio
     close() {
       closing ??= (async () => {
         logger.info({ event: 'service.stopping' }, 'shutting down: no new connections, finishing in-flight requests');
-        await server.close(options.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS);
-        await app.close();
+        const budgetMs = options.shutdownBudgetMs ?? DEFAULT_SHUTDOWN_BUDGET_MS;
+        const deadline = Date.now() + budgetMs;
+        const left = () => Math.max(0, deadline - CLOSE_RESERVE_MS - Date.now());
+        await server.close(Math.min(options.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS, left()));
+        // Late replies get what the HTTP drain left of the budget.
+        await app.close(left());
         await mongo?.close();
         logger.info({ event: 'service.stopped' }, 'stopped');
       })();
