@@ -3,6 +3,7 @@
  * when every readiness check passes, else 503 with each failing check's reason.
  */
 import type Router from 'koa-router';
+import { TIMED_OUT, withTimeout } from '../util/timeout.js';
 
 /** One readiness check: resolves to `undefined` when ready, or a reason. */
 export type ReadinessCheck = () => Promise<string | undefined> | string | undefined;
@@ -19,19 +20,11 @@ export function mountHealth(router: Router, checks: Record<string, ReadinessChec
   router.get('/readyz', async (ctx) => {
     const results = await Promise.all(
       Object.entries(checks).map(async ([name, check]) => {
-        let timer: NodeJS.Timeout | undefined;
         try {
-          const reason = await Promise.race([
-            Promise.resolve().then(check),
-            new Promise<string>((resolve) => {
-              timer = setTimeout(() => resolve(`check timed out after ${READINESS_CHECK_TIMEOUT_MS} ms`), READINESS_CHECK_TIMEOUT_MS);
-            }),
-          ]);
-          return [name, reason] as const;
+          const reason = await withTimeout(Promise.resolve().then(check), READINESS_CHECK_TIMEOUT_MS);
+          return [name, reason === TIMED_OUT ? `check timed out after ${READINESS_CHECK_TIMEOUT_MS} ms` : reason] as const;
         } catch (err) {
           return [name, `check failed: ${(err as Error).message}`] as const;
-        } finally {
-          clearTimeout(timer);
         }
       }),
     );

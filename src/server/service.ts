@@ -10,6 +10,7 @@ import type { HandlerMap, HandlerRegistry } from '../webhook/index.js';
 import { createApp, type WechatApp } from './app.js';
 import { listen, DEFAULT_SHUTDOWN_GRACE_MS, type RunningServer } from './http.js';
 import { loadHandlersModule } from './handlers-module.js';
+import { TIMED_OUT, withTimeout } from '../util/timeout.js';
 import { redactConfig } from '../../config/index.js';
 
 /**
@@ -56,13 +57,8 @@ export async function startService(config: AppConfig, options: StartServiceOptio
   let mongo: MongoHandle | undefined;
   if (needsMongo && config.mongo.uri) {
     mongo = openMongo(config.mongo.uri, { logger });
-    let timer: NodeJS.Timeout | undefined;
-    const connected = await Promise.race([
-      mongo.ready.then(() => true),
-      new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), MONGO_STARTUP_WAIT_MS))),
-    ]);
-    clearTimeout(timer);
-    if (!connected) logger.warn({ event: 'mongo.not_ready', waitedMs: MONGO_STARTUP_WAIT_MS }, 'serving before MongoDB is reachable; stores will retry');
+    const connected = await withTimeout(mongo.ready, MONGO_STARTUP_WAIT_MS);
+    if (connected === TIMED_OUT) logger.warn({ event: 'mongo.not_ready', waitedMs: MONGO_STARTUP_WAIT_MS }, 'serving before MongoDB is reachable; stores will retry');
   }
   const handlers = options.handlers ?? (config.handlersModule ? await loadHandlersModule(config.handlersModule) : undefined);
   const app = createApp(config, handlers, { logger, mongo: mongo?.connection, dispatcher: options.dispatcher });

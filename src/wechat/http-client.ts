@@ -7,6 +7,7 @@
  * Nothing here puts a URL in an error or a log line: query strings carry `secret=` and `access_token=`.
  */
 import { Agent, request, type Dispatcher } from 'undici';
+import { backoffMs } from '../util/backoff.js';
 import { parseJsonLossless } from './lossless-json.js';
 import { UpstreamError, type UpstreamFailureKind } from './errors.js';
 
@@ -126,8 +127,7 @@ export class HttpClient {
 
   /** Backoff before retry number `retry` (1-based): exponential, capped, with "equal jitter". */
   backoffMs(retry: number): number {
-    const ceiling = Math.min(this.#maxDelayMs, this.#baseDelayMs * 2 ** (retry - 1));
-    return ceiling / 2 + this.#random() * (ceiling / 2);
+    return backoffMs(retry, { baseMs: this.#baseDelayMs, maxMs: this.#maxDelayMs, random: this.#random });
   }
 
   /** Perform `spec`, retrying transient failures; throws {@link UpstreamError} when they persist. */
