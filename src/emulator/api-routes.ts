@@ -5,7 +5,7 @@
 import { authenticate, tokenOwner } from './authenticate.js';
 import { newMsgId } from './ids.js';
 import { validateMenu } from './menu.js';
-import type { JsonReply } from './replies.js';
+import type { JsonReply, Reply } from './replies.js';
 import { json, ok, rawJson, wechatError } from './replies.js';
 import type { EmulatorRequest, Route } from './request.js';
 import { parseJsonBody } from './request.js';
@@ -18,10 +18,11 @@ export const CALLBACK_IPS: readonly string[] = ['101.226.103.61', '101.226.103.6
 
 const CUSTOM_MSG_TYPES = new Set(['text', 'image', 'voice', 'video', 'music', 'news', 'mpnews', 'mpnewsarticle', 'msgmenu', 'wxcard', 'miniprogrampage']);
 
-type Handler = (req: EmulatorRequest, app: AppState, state: EmulatorState) => JsonReply;
+/** An API's work once the token and method are checked. */
+export type Handler = (req: EmulatorRequest, app: AppState, state: EmulatorState) => Reply;
 
 /** Wraps `handler` with the token check; `method` POST answers 43002 to anything else. */
-function apiRoute(method: 'GET' | 'POST' | 'ANY', handler: Handler): Route {
+export function apiRoute(method: 'GET' | 'POST' | 'ANY', handler: Handler): Route {
   return (req, state) => ({
     appId: tokenOwner(req.query.get('access_token'), state),
     counter: 'api',
@@ -39,7 +40,7 @@ function apiRoute(method: 'GET' | 'POST' | 'ANY', handler: Handler): Route {
 }
 
 /** The JSON object body, or the errcode of what is wrong with it. */
-function objectBody(req: EmulatorRequest): { value: Record<string, unknown> } | { error: JsonReply } {
+export function objectBody(req: EmulatorRequest): { value: Record<string, unknown> } | { error: JsonReply } {
   const b = parseJsonBody(req.body);
   if (b.ok) return { value: b.value };
   return { error: wechatError(b.reason === 'empty' ? 44002 : 47001) };
@@ -52,7 +53,12 @@ export const apiDomainIpRoute = apiRoute('ANY', () => json({ ip_list: API_DOMAIN
 export const callbackIpRoute = apiRoute('ANY', () => json({ ip_list: CALLBACK_IPS }));
 
 /** GET /cgi-bin/menu/get: `{"menu":{"button":[...]}}`, or 46003 when no menu is set. */
-export const menuGetRoute = apiRoute('ANY', (_req, app) => (app.menu === undefined ? wechatError(46003) : json({ menu: app.menu })));
+export const menuGetRoute = apiRoute('ANY', (_req, app) => {
+  if (app.menu === undefined) return wechatError(46003);
+  const conditional = app.account.conditionalMenus;
+  if (conditional.length === 0) return json({ menu: app.menu });
+  return json({ menu: { ...(app.menu as object), menuid: '100' }, conditionalmenu: conditional.map((m) => ({ button: m.button, matchrule: m.matchrule, menuid: m.menuid })) });
+});
 
 /** POST /cgi-bin/menu/create with `{"button":[...]}`. */
 export const menuCreateRoute = apiRoute('POST', (req, app) => {
@@ -67,13 +73,14 @@ export const menuCreateRoute = apiRoute('POST', (req, app) => {
 /** GET /cgi-bin/menu/delete */
 export const menuDeleteRoute = apiRoute('ANY', (_req, app) => {
   app.menu = undefined;
+  app.account.conditionalMenus.length = 0;
   return ok();
 });
 
 /**
  * POST /cgi-bin/message/custom/send: records the message and answers a 64-bit `msgid` above 2^53,
  * written as a bare JSON number (exact digits; a client that parses it as a JS number loses them).
- * The 48-hour customer-service window (45015) is not emulated.
+ * With `customServiceWindow` on, the 48-hour window (45015) and the 20-in-a-row limit (45047) apply.
  */
 export const customSendRoute = apiRoute('POST', (req, app, state) => {
   const body = objectBody(req);
@@ -83,6 +90,8 @@ export const customSendRoute = apiRoute('POST', (req, app, state) => {
   if (typeof msgtype !== 'string' || !CUSTOM_MSG_TYPES.has(msgtype)) return wechatError(40008);
   const content = body.value[msgtype];
   if (typeof content !== 'object' || content === null || Array.isArray(content)) return wechatError(47001);
+  const windowErrcode = app.account.serviceWindow(touser, state.clock.now(), true);
+  if (windowErrcode) return wechatError(windowErrcode);
   const msgid = newMsgId().toString();
   state.messages.push({ appId: app.config.appId, body: body.value, at: state.clock.now(), msgid });
   return rawJson(`{"errcode":0,"errmsg":"ok","msgid":${msgid}}`);

@@ -39,6 +39,8 @@ export const DEFAULT_CLEAR_QUOTA_MONTHLY_LIMIT = 10;
 export const DEFAULT_IP_ERRCODE = 40164;
 /** Largest request body the emulator reads, in bytes. */
 export const MAX_BODY_BYTES = 1024 * 1024;
+/** Largest multipart/form-data body (a media upload) the emulator reads, in bytes. */
+export const MAX_UPLOAD_BODY_BYTES = 32 * 1024 * 1024;
 /** Tokens remembered across all apps; the oldest are forgotten (then answer 40001) beyond this. */
 export const MAX_REMEMBERED_TOKENS = 100_000;
 /** Content-Type of every JSON answer, as WeChat sends it. */

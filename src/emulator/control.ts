@@ -10,9 +10,11 @@
  * - `POST /__emulator/faults`     schedules a {@link FaultSpec}
  * - `POST /__emulator/reset`      forgets all state
  * - `GET  /__emulator/messages`   messages accepted by custom/send
+ * - `POST /__emulator/interactions`, `POST /__emulator/scan`: a user acts (control-account.ts)
  */
 import { isIP } from 'node:net';
 import { WechatMpError } from '../errors.js';
+import { handleAccountControl } from './control-account.js';
 import { faultToWire, parseFaultSpec } from './faults.js';
 import type { EmulatorRequest } from './request.js';
 import type { EmulatorState } from './state.js';
@@ -49,6 +51,8 @@ export function handleControl(req: EmulatorRequest, state: EmulatorState): Contr
   if (!isLoopbackAddress(req.remoteAddress)) return failure(403, 'the control API answers loopback clients only');
   const name = req.path.slice(CONTROL_PREFIX.length);
   const route = `${req.method} ${name}`;
+  const account = handleAccountControl(name, req, state);
+  if (account) return account;
   try {
     switch (route) {
       case 'GET stats':

@@ -27,3 +27,7 @@ export { isLoopbackAddress, CONTROL_PREFIX } from './control.js';
 export { ACCESS_TOKEN_RE } from './ids.js';
 export { ERRMSG } from './replies.js';
 export { API_DOMAIN_IPS, CALLBACK_IPS } from './api-routes.js';
+export type { AccountData, ScanPush, OutboundMessage, QrCodeRecord, TemplateRecord } from './account.js';
+export { SANDBOX_TEMPLATES, SANDBOX_SUBSCRIBE_TEMPLATES } from './account.js';
+export { DEFAULT_FOLLOWERS, DEFAULT_USER_LIST_PAGE_SIZE, DEFAULT_MEDIA_MAX_BYTES } from './account-constants.js';
+export { followerOpenId } from './user-directory.js';

@@ -14,8 +14,10 @@ import {
   DEFAULT_STABLE_DAILY_QUOTA,
   DEFAULT_STABLE_MINUTE_QUOTA,
   DEFAULT_TOKEN_LIFETIME_SECONDS,
+  MAX_UPLOAD_BODY_BYTES,
   SANDBOX_APP,
 } from './constants.js';
+import { DEFAULT_FOLLOWERS, DEFAULT_MEDIA_MAX_BYTES, DEFAULT_USER_LIST_PAGE_SIZE } from './account-constants.js';
 
 /** One emulated Official Account. */
 export interface EmulatorApp {
@@ -57,6 +59,18 @@ export interface StartEmulatorOptions {
   forceRefreshDailyLimit?: number;
   /** Minimum seconds between two honoured force_refresh calls. @default 30 */
   forceRefreshSpacingSeconds?: number;
+  /** Followers every account starts with (`oSandboxUser` + 15 digits, the first is the simulator's default user). @default 30 */
+  followers?: number;
+  /** OpenIDs per page of user/get and the tag/blacklist lists (WeChat: 10000). @default 10000 */
+  userListPageSize?: number;
+  /**
+   * Enforce the 48-hour customer-service window: custom/send and typing answer 45015 unless the user
+   * interacted (a push the simulator reported) within 48 hours, 45047 after 20 messages without one.
+   * @default false (tests that send to made-up OpenIDs keep working)
+   */
+  customServiceWindow?: boolean;
+  /** Upload size limits per media type, bytes. @default DEFAULT_MEDIA_MAX_BYTES */
+  mediaMaxBytes?: Partial<Record<'image' | 'voice' | 'video' | 'thumb', number>>;
 }
 
 /** An app with every default filled in. */
@@ -72,6 +86,10 @@ export interface ResolvedEmulatorOptions {
   readonly tokenLifetimeSeconds: number;
   readonly forceRefreshDailyLimit: number;
   readonly forceRefreshSpacingSeconds: number;
+  readonly followers: number;
+  readonly userListPageSize: number;
+  readonly customServiceWindow: boolean;
+  readonly mediaMaxBytes: Readonly<Record<'image' | 'voice' | 'video' | 'thumb', number>>;
 }
 
 const isInt = (v: unknown, min: number, max = Number.MAX_SAFE_INTEGER): v is number =>
@@ -111,6 +129,13 @@ function resolveApp(app: EmulatorApp, i: number): ResolvedEmulatorApp {
   });
 }
 
+function resolveMediaLimits(given: StartEmulatorOptions['mediaMaxBytes']): ResolvedEmulatorOptions['mediaMaxBytes'] {
+  if (given !== undefined && (typeof given !== 'object' || given === null)) throw new InvalidOptionError('mediaMaxBytes', 'an object of byte limits per media type');
+  const out = { ...DEFAULT_MEDIA_MAX_BYTES };
+  for (const type of Object.keys(out) as (keyof typeof out)[]) out[type] = int(`mediaMaxBytes.${type}`, given?.[type], out[type], 1, MAX_UPLOAD_BODY_BYTES);
+  return Object.freeze(out);
+}
+
 /**
  * Validate options and fill defaults.
  * @throws {InvalidOptionError} naming the first bad option.
@@ -143,5 +168,9 @@ export function resolveEmulatorOptions(options: StartEmulatorOptions = {}): Reso
     tokenLifetimeSeconds,
     forceRefreshDailyLimit: int('forceRefreshDailyLimit', options.forceRefreshDailyLimit, DEFAULT_FORCE_REFRESH_DAILY_LIMIT, 0),
     forceRefreshSpacingSeconds: int('forceRefreshSpacingSeconds', options.forceRefreshSpacingSeconds, DEFAULT_FORCE_REFRESH_SPACING_SECONDS, 0),
+    followers: int('followers', options.followers, DEFAULT_FOLLOWERS, 0, 100_000),
+    userListPageSize: int('userListPageSize', options.userListPageSize, DEFAULT_USER_LIST_PAGE_SIZE, 1, 10_000),
+    customServiceWindow: bool('customServiceWindow', options.customServiceWindow, false),
+    mediaMaxBytes: resolveMediaLimits(options.mediaMaxBytes),
   });
 }

@@ -2,6 +2,7 @@
  * What an emulator route answers: a JSON body with WeChat's content type, WeChat's error bodies
  * (every errmsg ends with ` rid: xxxxxxxx-xxxxxxxx-xxxxxxxx`), and the fault outcomes.
  */
+import { API_ERRMSG } from './api-errmsg.js';
 import { newRid } from './ids.js';
 
 /** errmsg texts of the errcodes the emulator answers (docs/protocol.md sections 1-3). */
@@ -37,6 +38,7 @@ export const ERRMSG: Readonly<Record<number, string>> = {
   50004: 'access_token use forbidden',
   50007: 'account frozen',
   61004: 'access clientip is not registered',
+  ...API_ERRMSG,
 };
 
 /** An answer to send. */
@@ -45,6 +47,24 @@ export interface JsonReply {
   readonly status: number;
   /** Serialized JSON (built by hand where a 64-bit number must stay exact). */
   readonly body: string;
+}
+
+/** A binary answer (media downloads, QR code images). */
+export interface BinaryReply {
+  readonly kind: 'bytes';
+  readonly status: number;
+  readonly contentType: string;
+  readonly body: Buffer;
+  /** Extra headers, e.g. Content-Disposition. */
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+/** Anything a route answers. */
+export type Reply = JsonReply | BinaryReply;
+
+/** A binary answer of `body` with HTTP 200. */
+export function bytes(body: Buffer, contentType: string, headers?: Record<string, string>): BinaryReply {
+  return { kind: 'bytes', status: 200, contentType, body, ...(headers ? { headers } : {}) };
 }
 
 /** A JSON answer of `value` with HTTP 200 (or `status`). */

@@ -2,7 +2,8 @@
  * The parts of an HTTP request the emulator's routes look at, and what a route answers.
  */
 import type { FaultEndpoint } from './faults.js';
-import type { JsonReply } from './replies.js';
+import type { MultipartForm } from './multipart.js';
+import type { Reply } from './replies.js';
 import type { EmulatorState } from './state.js';
 import type { CounterKind } from './stats.js';
 
@@ -16,6 +17,8 @@ export interface EmulatorRequest {
   readonly contentType: string;
   /** The client's address as the socket reports it. */
   readonly remoteAddress: string;
+  /** The parsed multipart/form-data body; null when the body claims to be one but is malformed. */
+  readonly form?: MultipartForm | null;
 }
 
 /**
@@ -29,7 +32,7 @@ export interface RouteMatch {
   readonly faultEndpoint: Exclude<FaultEndpoint, '*'>;
   /** stable_token only: whether the call asks for force_refresh (faults may select on it). */
   readonly forceRefresh?: boolean;
-  readonly respond: () => JsonReply;
+  readonly respond: () => Reply;
 }
 
 /** Identifies a request (without changing state) and says how to answer it. */

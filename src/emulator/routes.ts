@@ -2,7 +2,12 @@
  * The emulated api.weixin.qq.com paths, in one table.
  */
 import { apiDomainIpRoute, callbackIpRoute, customSendRoute, menuCreateRoute, menuDeleteRoute, menuGetRoute } from './api-routes.js';
+import { MEDIA_ROUTES } from './media-routes.js';
+import { CONDITIONAL_MENU_ROUTES } from './menu-conditional-routes.js';
+import { MESSAGE_ROUTES } from './message-routes.js';
+import { QRCODE_ROUTES } from './qrcode-routes.js';
 import type { Route } from './request.js';
+import { USER_ROUTES } from './user-routes.js';
 import { clearQuotaRoute, stableTokenRoute, tokenRoute } from './token-routes.js';
 
 /** Path -> route. */
@@ -16,4 +21,9 @@ export const ROUTES: ReadonlyMap<string, Route> = new Map<string, Route>([
   ['/cgi-bin/menu/create', menuCreateRoute],
   ['/cgi-bin/menu/delete', menuDeleteRoute],
   ['/cgi-bin/message/custom/send', customSendRoute],
+  ...MESSAGE_ROUTES,
+  ...MEDIA_ROUTES,
+  ...CONDITIONAL_MENU_ROUTES,
+  ...USER_ROUTES,
+  ...QRCODE_ROUTES,
 ]);

@@ -3,15 +3,18 @@
  * and answers. Started by {@link startEmulator}; `cli.ts` wraps it for the command line.
  */
 import http from 'node:http';
+import { WechatMpError } from '../errors.js';
 import { listenOn } from '../util/listen.js';
-import { JSON_CONTENT_TYPE, MAX_BODY_BYTES } from './constants.js';
+import type { AccountData } from './account.js';
+import { JSON_CONTENT_TYPE, MAX_BODY_BYTES, MAX_UPLOAD_BODY_BYTES, SANDBOX_APP } from './constants.js';
 import { CONTROL_PREFIX, handleControl } from './control.js';
 import type { FaultSpec } from './faults.js';
 import { parseFaultSpec } from './faults.js';
 import { newAccessToken } from './ids.js';
 import type { StartEmulatorOptions } from './options.js';
 import { resolveEmulatorOptions } from './options.js';
-import type { JsonReply } from './replies.js';
+import { isMultipart, parseMultipart } from './multipart.js';
+import type { Reply } from './replies.js';
 import { wechatError } from './replies.js';
 import type { EmulatorRequest, RouteMatch } from './request.js';
 import { ROUTES } from './routes.js';
@@ -39,6 +42,11 @@ export interface Emulator {
   reset(): void;
   /** Messages accepted by custom/send, oldest first. */
   messages(): SentMessage[];
+  /**
+   * The live data of one account (media, followers, tags, templates, QR codes, the customer-service
+   * window), for tests to read and to act on as a user would. @default the sandbox account
+   */
+  account(appId?: string): AccountData;
 }
 
 const HTML_TYPE = 'text/html; charset=utf-8';
@@ -49,8 +57,14 @@ function send(res: http.ServerResponse, status: number, contentType: string, bod
   res.end(body);
 }
 
-function sendReply(res: http.ServerResponse, reply: JsonReply): void {
-  send(res, reply.status, JSON_CONTENT_TYPE, reply.body);
+function sendReply(res: http.ServerResponse, reply: Reply): void {
+  if (reply.kind === 'json') {
+    send(res, reply.status, JSON_CONTENT_TYPE, reply.body);
+    return;
+  }
+  if (res.headersSent || res.destroyed) return;
+  res.writeHead(reply.status, { ...reply.headers, 'Content-Type': reply.contentType, 'Content-Length': reply.body.length });
+  res.end(reply.body);
 }
 
 function errorPage(status: number): string {
@@ -64,15 +78,15 @@ function truncatedBody(match: RouteMatch): string {
   return `{"access_token":"${newAccessToken().slice(0, 40)}`;
 }
 
-/** Read the whole body, or undefined when it exceeds {@link MAX_BODY_BYTES}. */
-function readBody(req: http.IncomingMessage): Promise<Buffer | undefined> {
+/** Read the whole body, or undefined when it exceeds `limit` bytes. */
+function readBody(req: http.IncomingMessage, limit: number): Promise<Buffer | undefined> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
     let tooLarge = false;
     req.on('data', (c: Buffer) => {
       size += c.length;
-      if (size > MAX_BODY_BYTES) tooLarge = true;
+      if (size > limit) tooLarge = true;
       else chunks.push(c);
     });
     req.on('end', () => resolve(tooLarge ? undefined : Buffer.concat(chunks)));
@@ -91,7 +105,9 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
   const delayed = new Set<NodeJS.Timeout>();
 
   async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    const body = await readBody(req);
+    const rawContentType = req.headers['content-type'] ?? '';
+    const contentType = rawContentType.toLowerCase();
+    const body = await readBody(req, isMultipart(contentType) ? MAX_UPLOAD_BODY_BYTES : MAX_BODY_BYTES);
     if (body === undefined) {
       res.shouldKeepAlive = false;
       sendReply(res, wechatError(-1, 'request body too large', 413));
@@ -103,8 +119,9 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
       path: url.pathname,
       query: url.searchParams,
       body,
-      contentType: (req.headers['content-type'] ?? '').toLowerCase(),
+      contentType,
       remoteAddress: req.socket.remoteAddress ?? '',
+      ...(isMultipart(contentType) ? { form: (await parseMultipart(body, rawContentType)) ?? null } : {}),
     };
     if (request.path.startsWith(CONTROL_PREFIX)) {
       const out = handleControl(request, state);
@@ -113,7 +130,7 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
     }
     const route = ROUTES.get(request.path);
     if (!route) {
-      sendReply(res, wechatError(-1, `invalid url ${request.path}`, 404));
+      sendReply(res, wechatError(-1, `invalid url ${request.path} (not emulated: the emulator lacks this endpoint)`, 404));
       return;
     }
     const match = route(request, state);
@@ -177,5 +194,10 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
     pendingFaults: () => state.faults.list(),
     reset: () => state.reset(),
     messages: () => state.messages.map((m) => ({ ...m })),
+    account: (appId = SANDBOX_APP.appId) => {
+      const app = state.apps.get(appId);
+      if (!app) throw new WechatMpError('WMP_ERR_EMULATOR', `no emulated account ${appId}`);
+      return app.account;
+    },
   };
 }

@@ -2,6 +2,7 @@
  * All mutable state of one emulator: the clock, every app's token machines, menus, quotas, the
  * custom/send log, the counters and the pending faults. {@link EmulatorState.reset} starts afresh.
  */
+import { AccountData } from './account.js';
 import { EmulatedClock, monthKey } from './clock.js';
 import { FaultQueue } from './faults.js';
 import type { ResolvedEmulatorApp, ResolvedEmulatorOptions } from './options.js';
@@ -31,9 +32,12 @@ export class AppState {
   readonly clearQuotaCalls = new WindowCounter(monthKey);
   /** The menu set by menu/create (`{"button":[...]}`), if any. */
   menu: unknown;
+  /** Media, users, templates, QR codes, conditional menus (account.ts). */
+  readonly account: AccountData;
 
-  constructor(config: ResolvedEmulatorApp, registry: TokenRegistry, options: ResolvedEmulatorOptions) {
+  constructor(config: ResolvedEmulatorApp, registry: TokenRegistry, options: ResolvedEmulatorOptions, now: number) {
     this.config = config;
+    this.account = new AccountData(config.appId, options, now);
     const lifetimeMs = options.tokenLifetimeSeconds * 1000;
     this.classic = new ClassicTokenState(config.appId, registry, { lifetimeMs, dailyQuota: config.dailyQuota });
     this.stable = new StableTokenState(config.appId, registry, {
@@ -81,6 +85,6 @@ export class EmulatorState {
 
   #buildApps(): void {
     this.apps.clear();
-    for (const a of this.options.apps) this.apps.set(a.appId, new AppState(a, this.registry, this.options));
+    for (const a of this.options.apps) this.apps.set(a.appId, new AppState(a, this.registry, this.options, this.clock.now()));
   }
 }

@@ -2,7 +2,7 @@
  * A small HTTP client for the emulator tests: real requests through an undici Agent owned by the
  * test file (closed in its after-hook).
  */
-import { Agent, request } from 'undici';
+import { Agent, FormData, request } from 'undici';
 import { SANDBOX_APP } from '../../../src/emulator/index.js';
 
 export interface Answer {
@@ -16,6 +16,10 @@ export interface Answer {
 export interface Client {
   get(url: string): Promise<Answer>;
   post(url: string, body: unknown, contentType?: string): Promise<Answer>;
+  /** POST a multipart/form-data body. */
+  upload(url: string, form: FormData): Promise<Answer & { bytes: Buffer }>;
+  /** GET, keeping the body as bytes and the headers. */
+  download(url: string): Promise<Answer & { bytes: Buffer; headers: Record<string, string | string[] | undefined> }>;
   /** GET /cgi-bin/token with sandbox credentials (or `appId`/`secret`). */
   token(base: string, appId?: string, secret?: string): Promise<Answer>;
   /** POST /cgi-bin/stable_token for the sandbox (or `appId`/`secret`). */
@@ -40,7 +44,24 @@ export function makeClient(): Client {
     }
     return { status: res.statusCode, contentType: String(res.headers['content-type'] ?? ''), text, json };
   };
+  const parse = (bytes: Buffer): Record<string, unknown> | undefined => {
+    try {
+      return JSON.parse(bytes.toString('utf8')) as Record<string, unknown>;
+    } catch {
+      return undefined;
+    }
+  };
   return {
+    upload: async (url, form) => {
+      const res = await request(url, { method: 'POST', dispatcher: agent, body: form });
+      const bytes = Buffer.from(await res.body.arrayBuffer());
+      return { status: res.statusCode, contentType: String(res.headers['content-type'] ?? ''), text: bytes.toString('utf8'), json: parse(bytes), bytes };
+    },
+    download: async (url) => {
+      const res = await request(url, { method: 'GET', dispatcher: agent });
+      const bytes = Buffer.from(await res.body.arrayBuffer());
+      return { status: res.statusCode, contentType: String(res.headers['content-type'] ?? ''), text: bytes.toString('utf8'), json: parse(bytes), bytes, headers: res.headers };
+    },
     get: (url) => send(url, 'GET'),
     post: (url, body, contentType) => send(url, 'POST', typeof body === 'string' ? body : JSON.stringify(body), contentType),
     token: (base, appId = SANDBOX_APP.appId, secret = SANDBOX_APP.secret) =>
