@@ -1,6 +1,6 @@
 /**
  * wechat-mp-server/testing: WeChat offline. `startEmulator` runs a local api.weixin.qq.com (token
- * rules, quotas, faults); `simulate` pushes signed messages to a webhook as WeChat does and
+ * rules, quotas, faults, and the account's media, users, templates and QR codes); `simulate` pushes signed messages to a webhook as WeChat does and
  * `validateReply` checks a passive reply the way WeChat reads it; `SANDBOX_APP` is the account both
  * know. `test/exports.test.ts` pins this list.
  * @packageDocumentation
@@ -17,9 +17,13 @@ export {
   type FaultEndpoint,
   type FaultKind,
   type SentMessage,
+  type AccountData,
+  type ScanPush,
+  type OutboundMessage,
 } from './emulator/index.js';
 export {
   simulate,
+  simulateScan,
   validateReply,
   SimulationError,
   type SimMessageSpec,

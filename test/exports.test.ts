@@ -39,7 +39,7 @@ const ROOT_EXPORTS = [
   'webhook',
 ];
 const SERVER_EXPORTS = ['ServiceMetrics', 'createApp', 'listen', 'loadConfig', 'startService'];
-const TESTING_EXPORTS = ['SANDBOX_APP', 'SimulationError', 'simulate', 'startEmulator', 'validateReply'];
+const TESTING_EXPORTS = ['SANDBOX_APP', 'SimulationError', 'simulate', 'simulateScan', 'startEmulator', 'validateReply'];
 
 test('each entry exports exactly its pinned list', () => {
   assert.deepEqual(Object.keys(root).sort(), ROOT_EXPORTS);

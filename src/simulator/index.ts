@@ -28,6 +28,7 @@ export {
 } from './validate-reply.js';
 export {
   simulate,
+  simulateScan,
   SimulationError,
   DEFAULT_SIM_TIMEOUT_MS,
   DEFAULT_SIM_ATTEMPTS,
@@ -38,5 +39,6 @@ export {
   type SimulationResult,
 } from './simulate.js';
 export { newSimMsgId, newNonce, newOpenId } from './ids.js';
+export type { ScanEvent } from './emulator-link.js';
 export { formatReply, formatResult } from './format.js';
 export { parseMessageArgs, resolveSimulateOptions, SIMULATE_USAGE, type SimulateFlags } from './cli-args.js';

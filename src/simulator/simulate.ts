@@ -10,6 +10,7 @@ import { SANDBOX_APP } from '../emulator/constants.js';
 import { WechatCipher } from '../webhook/crypto.js';
 import type { WebhookMode } from '../webhook/options.js';
 import { buildDelivery } from './delivery.js';
+import { reportPush, scanEvent } from './emulator-link.js';
 import { newNonce, newSimMsgId } from './ids.js';
 import type { SimMessageSpec } from './message-spec.js';
 import { buildMessageXml } from './message-xml.js';
@@ -54,6 +55,12 @@ export interface SimulateOptions {
   dispatcher?: Dispatcher;
   /** How far a reply's CreateTime may be from now. @default 300 */
   maxSkewSeconds?: number;
+  /**
+   * Base URL of the local emulator to report each push to before it is delivered, as WeChat knows of
+   * the user's action: it opens the 48-hour customer-service window and keeps followers in step.
+   * @default none (nothing reported)
+   */
+  emulatorUrl?: string;
 }
 
 /** Outcome of {@link simulate}. */
@@ -190,6 +197,7 @@ export async function simulate(spec: SimMessageSpec, options: SimulateOptions): 
   const ownAgent = options.dispatcher ? undefined : new Agent({ keepAliveTimeout: 1000 });
   const dispatcher = options.dispatcher ?? (ownAgent as Agent);
   try {
+    if (options.emulatorUrl !== undefined) await reportPush(options.emulatorUrl, r.appId, r.openId, spec.type === 'event' ? spec.event : undefined, dispatcher);
     let last: AttemptOutcome | undefined;
     for (let attempt = 1; attempt <= r.attempts; attempt++) {
       // A re-delivery carries the same message (MsgId, CreateTime) with a fresh timestamp and nonce.
@@ -243,4 +251,27 @@ export async function simulate(spec: SimMessageSpec, options: SimulateOptions): 
   } finally {
     await ownAgent?.destroy();
   }
+}
+
+/**
+ * A user scans a QR code: the emulator (`options.emulatorUrl`, required) says which event WeChat
+ * pushes (`SCAN` with the scene for a follower, `subscribe` with `qrscene_<scene>` for anyone else,
+ * who then follows), and that event is pushed to the webhook with its Ticket.
+ * @throws {InvalidOptionError} without `emulatorUrl`.
+ * @throws {SimulationError} as {@link simulate}, or `WMP_ERR_SIMULATOR` for an unknown or expired ticket.
+ */
+export async function simulateScan(ticket: string, options: SimulateOptions): Promise<SimulationResult> {
+  if (options.emulatorUrl === undefined) throw new InvalidOptionError('emulatorUrl', 'the emulator that issued the QR code');
+  if (typeof ticket !== 'string' || ticket.length === 0) throw new InvalidOptionError('ticket', 'a QR code ticket');
+  const openId = options.openId ?? DEFAULT_SIM_OPENID;
+  const agent = options.dispatcher ? undefined : new Agent({ keepAliveTimeout: 1000 });
+  let scan;
+  try {
+    scan = await scanEvent(options.emulatorUrl, ticket, openId, options.dispatcher ?? (agent as Agent));
+  } finally {
+    await agent?.destroy();
+  }
+  // The scan itself already told the emulator of the interaction.
+  const { emulatorUrl: _reported, ...rest } = options;
+  return simulate({ type: 'event', event: scan.event, eventKey: scan.eventKey, ticket: scan.ticket }, rest);
 }
