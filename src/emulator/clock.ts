@@ -6,6 +6,11 @@
 import { WechatMpError } from '../errors.js';
 
 const BEIJING_OFFSET_MS = 8 * 3600 * 1000;
+/**
+ * Furthest the clock may be moved in total, seconds (ten years). Beyond that, days, expiries and
+ * quota windows stop being meaningful dates (`advanceSeconds: 1e300` made every later token call fail).
+ */
+export const MAX_ADVANCE_SECONDS = 10 * 366 * 86_400;
 
 /** A base clock moved forward by {@link EmulatedClock.advance}. */
 export class EmulatedClock {
@@ -23,11 +28,15 @@ export class EmulatedClock {
 
   /**
    * Move emulated time forward.
-   * @throws {WechatMpError} `WMP_ERR_EMULATOR` unless `seconds` is a finite number >= 0.
+   * @throws {WechatMpError} `WMP_ERR_EMULATOR` unless `seconds` is a finite number >= 0 that keeps the
+   *   total advance within {@link MAX_ADVANCE_SECONDS}.
    */
   advance(seconds: number): void {
     if (typeof seconds !== 'number' || !Number.isFinite(seconds) || seconds < 0) {
       throw new WechatMpError('WMP_ERR_EMULATOR', 'advanceSeconds must be a finite number >= 0');
+    }
+    if (this.#offsetMs / 1000 + seconds > MAX_ADVANCE_SECONDS) {
+      throw new WechatMpError('WMP_ERR_EMULATOR', `advanceSeconds would move the clock more than ${MAX_ADVANCE_SECONDS} s (ten years) ahead in total`);
     }
     this.#offsetMs += seconds * 1000;
   }

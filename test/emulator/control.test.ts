@@ -73,6 +73,19 @@ describe('control API', () => {
     assert.deepEqual((await client.get(`${emu.url}/__emulator/clock`)).json, { now: FIXED_NOW + 301_000, advancedSeconds: 301 });
   });
 
+  test('hardening: the emulator refuses an absurd clock move, and token calls keep working', async () => {
+    emu.reset();
+    for (const advanceSeconds of [1e300, Number.MAX_SAFE_INTEGER, 11 * 366 * 86_400]) {
+      const bad = await client.post(`${emu.url}/__emulator/clock`, { advanceSeconds });
+      assert.equal(bad.status, 400, String(advanceSeconds));
+      assert.equal(bad.json?.error, 'WMP_ERR_EMULATOR');
+    }
+    assert.equal(emu.now(), FIXED_NOW, 'refused moves changed nothing');
+    assert.equal((await client.post(`${emu.url}/__emulator/clock`, { advanceSeconds: 86_400 })).status, 200, 'a day ahead is fine');
+    const t = tokenOf(await client.token(emu.url));
+    assert.equal(errcodeOf(await client.get(`${emu.url}/cgi-bin/getcallbackip?access_token=${t}`)), 0);
+  });
+
   test('POST reset forgets tokens, counters, faults and clock advances', async () => {
     const t = tokenOf(await client.token(emu.url));
     emu.advanceClock(50);
