@@ -4,7 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as root from '../src/index.js';
@@ -55,6 +55,16 @@ test('package.json maps the three entries, each with its types, to the built ent
     assert.deepEqual(pkg.exports[entry], { types: `./dist/${source}.d.ts`, default: `./dist/${source}.js` }, entry);
     assert.ok(statSync(path.join(REPO, `${source}.ts`)).isFile(), `${source}.ts exists`);
   }
+});
+
+// CI builds dist/ before the tests (.ci/run); elsewhere dist/ may be stale, so only CI checks it.
+const built = Boolean(process.env.CI) && existsSync(path.join(REPO, 'dist/src/index.js'));
+test('the built package resolves each entry by its name to the same export list', { skip: built ? false : 'dist/ is checked in CI, after the build' }, async () => {
+  // A package may import itself by name through its own `exports` map.
+  const byName = async (spec: string) => Object.keys((await import(spec)) as object).sort();
+  assert.deepEqual(await byName('wechat-mp-server'), ROOT_EXPORTS);
+  assert.deepEqual(await byName('wechat-mp-server/server'), SERVER_EXPORTS);
+  assert.deepEqual(await byName('wechat-mp-server/testing'), TESTING_EXPORTS);
 });
 
 /** Relative imports (`import ... from './x.js'`, `export ... from`) of a source file, as repository paths. */

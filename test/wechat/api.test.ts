@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import type { Emulator } from '../../src/emulator/index.js';
 import { MongoTokenStore } from '../../src/token/mongo-token-store.js';
 import type { StoredToken } from '../../src/token/types.js';
+import { API_AREAS } from '../../src/wechat/api/index.js';
 import { WechatApiError } from '../../src/wechat/errors.js';
 import { parseJsonLossless } from '../../src/wechat/lossless-json.js';
 import { ForceRefreshBudget } from '../../src/wechat/token-endpoint.js';
@@ -72,6 +73,14 @@ describe('API calls', () => {
     const raw = await w.request<{ ip_list: string[] }>('GET', '/cgi-bin/getcallbackip');
     assert.ok(Array.isArray(raw.ip_list));
     assert.equal(stats().stable_token, 1);
+  });
+
+  test('every registered API area is mounted on the client, frozen', () => {
+    const w = track(wechatOn(emu)) as unknown as Record<string, unknown>;
+    for (const name of Object.keys(API_AREAS)) {
+      assert.equal(typeof w[name], 'object', name);
+      assert.ok(Object.isFrozen(w[name]), name);
+    }
   });
 
   test('the deprecated one-level methods call the same APIs', async () => {
