@@ -20,6 +20,11 @@ export {
   type AccountData,
   type ScanPush,
   type OutboundMessage,
+  type SandboxUser,
+  type TicketEmulationOptions,
+  type TicketType,
+  type TicketTypeView,
+  type TicketView,
 } from './emulator/index.js';
 export {
   simulate,

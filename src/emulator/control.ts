@@ -11,6 +11,7 @@
  * - `POST /__emulator/reset`      forgets all state
  * - `GET  /__emulator/messages`   messages accepted by custom/send
  * - `POST /__emulator/interactions`, `POST /__emulator/scan`: a user acts (control-account.ts)
+ * - `GET|POST /__emulator/tickets` read an app's tickets, pin one (ticket-control.ts)
  */
 import { isIP } from 'node:net';
 import { WechatMpError } from '../errors.js';
@@ -18,6 +19,7 @@ import { handleAccountControl } from './control-account.js';
 import { faultToWire, parseFaultSpec } from './faults.js';
 import type { EmulatorRequest } from './request.js';
 import type { EmulatorState } from './state.js';
+import { handleTicketControl } from './ticket-control.js';
 
 /** Prefix of every control path. */
 export const CONTROL_PREFIX = '/__emulator/';
@@ -54,6 +56,8 @@ export function handleControl(req: EmulatorRequest, state: EmulatorState): Contr
   const account = handleAccountControl(name, req, state);
   if (account) return account;
   try {
+    const tickets = handleTicketControl(name, req, () => jsonBody(req), state);
+    if (tickets !== undefined) return { status: 200, body: tickets };
     switch (route) {
       case 'GET stats':
         return { status: 200, body: state.counters.snapshot() };

@@ -4,8 +4,11 @@
  */
 import { WechatMpError } from '../errors.js';
 
-/** Endpoint classes a fault can target. `api` covers every token-authenticated API, clear_quota included. */
-export type FaultEndpoint = 'token' | 'stable_token' | 'api' | '*';
+/**
+ * Endpoint classes a fault can target. `api` covers every token-authenticated API, clear_quota included;
+ * `ticket` is getticket, `sns` the /sns user-token paths.
+ */
+export type FaultEndpoint = 'token' | 'stable_token' | 'api' | 'ticket' | 'sns' | '*';
 /**
  * - `errcode`: HTTP 200 `{"errcode":N,"errmsg":"... rid: ..."}`
  * - `http`: the HTTP `status` (default 502) with an HTML body
@@ -43,7 +46,7 @@ export const MAX_FAULT_DELAY_MS = 60_000;
 /** Largest `count` accepted. */
 export const MAX_FAULT_COUNT = 100_000;
 
-const ENDPOINTS: readonly FaultEndpoint[] = ['token', 'stable_token', 'api', '*'];
+const ENDPOINTS: readonly FaultEndpoint[] = ['token', 'stable_token', 'api', 'ticket', 'sns', '*'];
 const KINDS: readonly FaultKind[] = ['errcode', 'http', 'delay', 'drop', 'malformed'];
 const FIELDS = ['endpoint', 'kind', 'errcode', 'status', 'delayMs', 'count', 'forceRefresh'];
 

@@ -31,3 +31,14 @@ export type { AccountData, ScanPush, OutboundMessage, QrCodeRecord, TemplateReco
 export { SANDBOX_TEMPLATES, SANDBOX_SUBSCRIBE_TEMPLATES } from './account.js';
 export { DEFAULT_FOLLOWERS, DEFAULT_USER_LIST_PAGE_SIZE, DEFAULT_MEDIA_MAX_BYTES } from './account-constants.js';
 export { followerOpenId } from './user-directory.js';
+export {
+  DEFAULT_SANDBOX_USERS,
+  DEFAULT_TICKET_DAILY_QUOTA,
+  DEFAULT_TICKET_LIFETIME_SECONDS,
+  type SandboxUser,
+  type TicketEmulationOptions,
+  type TicketType,
+} from './h5-options.js';
+export type { TicketTypeView, TicketView } from './ticket-state.js';
+export { JWEIXIN_PATHS } from './jweixin.js';
+export { AUTHORIZE_PATH } from './oauth-page.js';

@@ -18,6 +18,8 @@ import {
   SANDBOX_APP,
 } from './constants.js';
 import { DEFAULT_FOLLOWERS, DEFAULT_MEDIA_MAX_BYTES, DEFAULT_USER_LIST_PAGE_SIZE } from './account-constants.js';
+import type { ResolvedTicketOptions, SandboxUser, TicketEmulationOptions } from './h5-options.js';
+import { resolveSandboxUsers, resolveTicketOptions } from './h5-options.js';
 
 /** One emulated Official Account. */
 export interface EmulatorApp {
@@ -37,6 +39,8 @@ export interface EmulatorApp {
   stableMinuteQuota?: number;
   /** clear_quota calls per Beijing calendar month before 48006. @default 10 */
   clearQuotaMonthlyLimit?: number;
+  /** Hosts (`host[:port]`) the OAuth consent page accepts in redirect_uri (10003 otherwise). @default [] (any) */
+  oauthRedirectHosts?: string[];
 }
 
 /** Options of {@link startEmulator}. */
@@ -71,6 +75,10 @@ export interface StartEmulatorOptions {
   customServiceWindow?: boolean;
   /** Upload size limits per media type, bytes. @default DEFAULT_MEDIA_MAX_BYTES */
   mediaMaxBytes?: Partial<Record<'image' | 'voice' | 'video' | 'thumb', number>>;
+  /** getticket behaviour (unverified upstream, so configurable). */
+  tickets?: TicketEmulationOptions;
+  /** Users listed by the OAuth consent page. @default DEFAULT_SANDBOX_USERS */
+  oauthUsers?: SandboxUser[];
 }
 
 /** An app with every default filled in. */
@@ -90,6 +98,8 @@ export interface ResolvedEmulatorOptions {
   readonly userListPageSize: number;
   readonly customServiceWindow: boolean;
   readonly mediaMaxBytes: Readonly<Record<'image' | 'voice' | 'video' | 'thumb', number>>;
+  readonly tickets: ResolvedTicketOptions;
+  readonly oauthUsers: readonly SandboxUser[];
 }
 
 const isInt = (v: unknown, min: number, max = Number.MAX_SAFE_INTEGER): v is number =>
@@ -105,6 +115,14 @@ function bool(name: string, value: unknown, fallback: boolean): boolean {
   if (value === undefined) return fallback;
   if (typeof value !== 'boolean') throw new InvalidOptionError(name, 'a boolean');
   return value;
+}
+
+function hostList(name: string, v: unknown): string[] {
+  if (v === undefined) return [];
+  if (!Array.isArray(v) || v.length > 100 || !v.every((h) => typeof h === 'string' && /^[A-Za-z0-9.:[\]-]{1,255}$/.test(h))) {
+    throw new InvalidOptionError(name, 'an array of host[:port] names');
+  }
+  return [...(v as string[])];
 }
 
 function resolveApp(app: EmulatorApp, i: number): ResolvedEmulatorApp {
@@ -126,6 +144,7 @@ function resolveApp(app: EmulatorApp, i: number): ResolvedEmulatorApp {
     stableDailyQuota: int(`${p}.stableDailyQuota`, app.stableDailyQuota, DEFAULT_STABLE_DAILY_QUOTA, 0),
     stableMinuteQuota: int(`${p}.stableMinuteQuota`, app.stableMinuteQuota, DEFAULT_STABLE_MINUTE_QUOTA, 0),
     clearQuotaMonthlyLimit: int(`${p}.clearQuotaMonthlyLimit`, app.clearQuotaMonthlyLimit, DEFAULT_CLEAR_QUOTA_MONTHLY_LIMIT, 0),
+    oauthRedirectHosts: hostList(`${p}.oauthRedirectHosts`, app.oauthRedirectHosts),
   });
 }
 
@@ -172,5 +191,7 @@ export function resolveEmulatorOptions(options: StartEmulatorOptions = {}): Reso
     userListPageSize: int('userListPageSize', options.userListPageSize, DEFAULT_USER_LIST_PAGE_SIZE, 1, 10_000),
     customServiceWindow: bool('customServiceWindow', options.customServiceWindow, false),
     mediaMaxBytes: resolveMediaLimits(options.mediaMaxBytes),
+    tickets: resolveTicketOptions(options.tickets),
+    oauthUsers: resolveSandboxUsers(options.oauthUsers),
   });
 }

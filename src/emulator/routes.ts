@@ -8,6 +8,8 @@ import { MESSAGE_ROUTES } from './message-routes.js';
 import { QRCODE_ROUTES } from './qrcode-routes.js';
 import type { Route } from './request.js';
 import { USER_ROUTES } from './user-routes.js';
+import { SNS_ROUTES } from './sns-routes.js';
+import { getTicketRoute } from './ticket-routes.js';
 import { clearQuotaRoute, stableTokenRoute, tokenRoute } from './token-routes.js';
 
 /** Path -> route. */
@@ -26,4 +28,6 @@ export const ROUTES: ReadonlyMap<string, Route> = new Map<string, Route>([
   ...CONDITIONAL_MENU_ROUTES,
   ...USER_ROUTES,
   ...QRCODE_ROUTES,
+  ['/cgi-bin/ticket/getticket', getTicketRoute],
+  ...SNS_ROUTES,
 ]);

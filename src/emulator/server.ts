@@ -17,8 +17,12 @@ import { isMultipart, parseMultipart } from './multipart.js';
 import type { Reply } from './replies.js';
 import { wechatError } from './replies.js';
 import type { EmulatorRequest, RouteMatch } from './request.js';
+import { PAGES } from './pages.js';
 import { ROUTES } from './routes.js';
 import type { SentMessage } from './state.js';
+import type { TicketType } from './h5-options.js';
+import { pinTicket, readTickets } from './ticket-control.js';
+import type { TicketTypeView } from './ticket-state.js';
 import { EmulatorState } from './state.js';
 import type { EmulatorStats } from './stats.js';
 
@@ -47,6 +51,13 @@ export interface Emulator {
    * window), for tests to read and to act on as a user would. @default the sandbox account
    */
   account(appId?: string): AccountData;
+  /** An app's current and valid tickets (`GET /__emulator/tickets`). @throws {WechatMpError} `WMP_ERR_EMULATOR` */
+  tickets(appId: string): Record<TicketType, TicketTypeView>;
+  /**
+   * Make `ticket` (random when omitted) the app's current ticket of `type`, invalidating the others of
+   * that type: a rotation upstream. @throws {WechatMpError} `WMP_ERR_EMULATOR`
+   */
+  pinTicket(appId: string, type: TicketType, ticket?: string): string;
 }
 
 const HTML_TYPE = 'text/html; charset=utf-8';
@@ -75,6 +86,7 @@ function errorPage(status: number): string {
 /** A JSON body cut short, as a proxy that drops a connection mid-body would leave it. */
 function truncatedBody(match: RouteMatch): string {
   if (match.faultEndpoint === 'api') return '{"errcode":0,"errmsg":"ok","ip_li';
+  if (match.faultEndpoint === 'ticket') return '{"errcode":0,"errmsg":"ok","ticket":"sM4AOVdWfPE4D';
   return `{"access_token":"${newAccessToken().slice(0, 40)}`;
 }
 
@@ -126,6 +138,12 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
     if (request.path.startsWith(CONTROL_PREFIX)) {
       const out = handleControl(request, state);
       send(res, out.status, JSON_CONTENT_TYPE, JSON.stringify(out.body));
+      return;
+    }
+    const page = PAGES.get(request.path);
+    if (page) {
+      const out = page(request, state);
+      if (!res.headersSent) res.writeHead(out.status, { ...out.headers, 'Content-Length': Buffer.byteLength(out.body) }).end(out.body);
       return;
     }
     const route = ROUTES.get(request.path);
@@ -199,5 +217,7 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
       if (!app) throw new WechatMpError('WMP_ERR_EMULATOR', `no emulated account ${appId}`);
       return app.account;
     },
+    tickets: (appId) => readTickets(state, appId),
+    pinTicket: (appId, type, ticket) => pinTicket(state, appId, type, ticket).ticket,
   };
 }

@@ -5,11 +5,13 @@
 import { AccountData } from './account.js';
 import { EmulatedClock, monthKey } from './clock.js';
 import { FaultQueue } from './faults.js';
+import { OAuthState } from './oauth-state.js';
 import type { ResolvedEmulatorApp, ResolvedEmulatorOptions } from './options.js';
 import { StableTokenState } from './stable-token-state.js';
 import { CallCounters } from './stats.js';
 import { ClassicTokenState } from './token-state.js';
 import { TokenRegistry } from './token-registry.js';
+import { TicketState } from './ticket-state.js';
 import { WindowCounter } from './window-counter.js';
 
 /** A message accepted by POST /cgi-bin/message/custom/send. */
@@ -34,10 +36,16 @@ export class AppState {
   menu: unknown;
   /** Media, users, templates, QR codes, conditional menus (account.ts). */
   readonly account: AccountData;
+  /** jsapi and wx_card tickets (ticket-state.ts). */
+  readonly tickets: TicketState;
+  /** Web-authorization codes and user tokens (oauth-state.ts). */
+  readonly oauth: OAuthState;
 
   constructor(config: ResolvedEmulatorApp, registry: TokenRegistry, options: ResolvedEmulatorOptions, now: number) {
     this.config = config;
     this.account = new AccountData(config.appId, options, now);
+    this.tickets = new TicketState(options.tickets);
+    this.oauth = new OAuthState(config.appId);
     const lifetimeMs = options.tokenLifetimeSeconds * 1000;
     this.classic = new ClassicTokenState(config.appId, registry, { lifetimeMs, dailyQuota: config.dailyQuota });
     this.stable = new StableTokenState(config.appId, registry, {

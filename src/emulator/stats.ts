@@ -5,7 +5,7 @@
 import { UNATTRIBUTED } from './constants.js';
 
 /** Which counter a request increments. */
-export type CounterKind = 'token' | 'stable_token' | 'api' | 'clear_quota';
+export type CounterKind = 'token' | 'stable_token' | 'api' | 'clear_quota' | 'ticket' | 'sns';
 
 /** Counts of one appid. */
 export interface AppCallStats {
@@ -17,6 +17,10 @@ export interface AppCallStats {
   api: number;
   /** POST /cgi-bin/clear_quota */
   clear_quota: number;
+  /** GET /cgi-bin/ticket/getticket */
+  ticket: number;
+  /** /sns/* (web authorization with user tokens) */
+  sns: number;
   /** per path, e.g. `/cgi-bin/menu/get` */
   endpoints: Record<string, number>;
 }
@@ -27,7 +31,7 @@ export interface AppCallStats {
  */
 export type EmulatorStats = Record<string, AppCallStats>;
 
-const empty = (): AppCallStats => ({ token: 0, stable_token: 0, api: 0, clear_quota: 0, endpoints: {} });
+const empty = (): AppCallStats => ({ token: 0, stable_token: 0, api: 0, clear_quota: 0, ticket: 0, sns: 0, endpoints: {} });
 
 /** Mutable counters behind {@link EmulatorStats}. */
 export class CallCounters {

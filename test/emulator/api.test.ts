@@ -132,10 +132,12 @@ describe('token-authenticated APIs', () => {
       stable_token: 1,
       api: 3,
       clear_quota: 0,
+      ticket: 0,
+      sns: 0,
       endpoints: { '/cgi-bin/token': 1, '/cgi-bin/menu/get': 1, '/cgi-bin/get_api_domain_ip': 2, '/cgi-bin/stable_token': 1 },
     });
-    assert.deepEqual(s['-'], { token: 0, stable_token: 0, api: 1, clear_quota: 0, endpoints: { '/cgi-bin/getcallbackip': 1 } });
-    assert.deepEqual(s.wxother00000000001, { token: 0, stable_token: 0, api: 0, clear_quota: 0, endpoints: {} });
+    assert.deepEqual(s['-'], { token: 0, stable_token: 0, api: 1, clear_quota: 0, ticket: 0, sns: 0, endpoints: { '/cgi-bin/getcallbackip': 1 } });
+    assert.deepEqual(s.wxother00000000001, { token: 0, stable_token: 0, api: 0, clear_quota: 0, ticket: 0, sns: 0, endpoints: {} });
     assert.deepEqual((await client.get(`${emu.url}/__emulator/stats`)).json, emu.stats() as unknown, 'control API serves the same JSON');
   });
 });

@@ -97,7 +97,7 @@ describe('control API', () => {
     assert.equal(errcodeOf(await client.get(`${emu.url}/cgi-bin/getcallbackip?access_token=${t}`)), 40001);
     const stats = emu.stats();
     assert.equal(stats['-']!.api, 1, 'the forgotten token names no app any more');
-    assert.deepEqual(stats[SANDBOX_APP.appId], { token: 0, stable_token: 0, api: 0, clear_quota: 0, endpoints: {} });
+    assert.deepEqual(stats[SANDBOX_APP.appId], { token: 0, stable_token: 0, api: 0, clear_quota: 0, ticket: 0, sns: 0, endpoints: {} });
   });
 
   test('unknown control paths 404, wrong methods 405', async () => {
