@@ -39,7 +39,7 @@ test('MongoDedupeStore keeps one document per key and sweeps expired ones withou
   assert.equal(await col.countDocuments({}), 1);
   // claims sweep occasionally on their own (every claim here, sweepIntervalMs 0)
   await store.claim('c', t + 120_000, 5000, 1000);
-  await new Promise((r) => setTimeout(r, 200));
+  await store.backgroundSweep;
   assert.equal(await col.countDocuments({ _id: 'b' as never }), 0);
 });
 

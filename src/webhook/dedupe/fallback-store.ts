@@ -4,6 +4,7 @@
  * per outage), then tries the primary again. A down MongoDB never turns into a failed response.
  */
 import type { Logger } from '../../log/logger.js';
+import { TIMED_OUT, withTimeout, type Timers } from '../../util/timeout.js';
 import type { DedupeRecord, DedupeStore, MaybePromise } from './store.js';
 
 /** How long the fallback is used before the primary store is tried again. */
@@ -18,27 +19,18 @@ export interface FallbackDedupeStoreOptions {
   logger: Logger;
   /** Clock, ms since the epoch. */
   now: () => number;
+  /** Timers of the per-call timeout. @default systemTimers */
+  timers?: Timers;
   /** Told when the store degrades and recovers. */
   onChange?: (degraded: boolean) => void;
 }
 
-const TIMED_OUT = Symbol('timed out');
-
-function bounded<T>(value: MaybePromise<T>, ms: number): Promise<T> {
-  if (!(value instanceof Promise)) return Promise.resolve(value);
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(TIMED_OUT), ms);
-    value.then(
-      (v) => {
-        clearTimeout(timer);
-        resolve(v);
-      },
-      (e: unknown) => {
-        clearTimeout(timer);
-        reject(e);
-      },
-    );
-  });
+/** Rejects with {@link TIMED_OUT} when `value` takes longer than `ms`. */
+async function bounded<T>(value: MaybePromise<T>, ms: number, timers: Timers | undefined): Promise<T> {
+  if (!(value instanceof Promise)) return value;
+  const settled = await withTimeout(value, ms, timers === undefined ? {} : { timers });
+  if (settled === TIMED_OUT) throw TIMED_OUT;
+  return settled;
 }
 
 /** A primary store guarded by a timeout, with an in-process fallback. */
@@ -77,7 +69,7 @@ export class FallbackDedupeStore implements DedupeStore {
   async #call<T>(op: string, primary: () => MaybePromise<T>, fallback: () => MaybePromise<T>): Promise<T> {
     if (this.#degraded && this.#options.now() < this.#degradedUntil) return fallback();
     try {
-      const value = await bounded(primary(), this.#options.timeoutMs);
+      const value = await bounded(primary(), this.#options.timeoutMs, this.#options.timers);
       if (this.#degraded) {
         this.#degraded = false;
         this.#options.logger.info({ event: 'webhook.dedupe_recovered' }, 'dedupe store is back; shared dedupe resumed');

@@ -7,7 +7,7 @@
  * and the size never exceeds `maxEntries`. (A single Map trimmed from its head is slower: deleted
  * slots stay in V8's table and every walk from the head steps over them.) Expiry is checked on read.
  */
-import { InvalidOptionError } from '../../errors.js';
+import { checkInteger } from '../../util/validate.js';
 import type { DedupeRecord, DedupeStore } from './store.js';
 
 /** Default bound on remembered deliveries. */
@@ -39,8 +39,7 @@ export class MemoryDedupeStore implements DedupeStore {
   readonly #generationSize: number;
 
   constructor(options: MemoryDedupeStoreOptions = {}) {
-    const max = options.maxEntries ?? DEFAULT_DEDUPE_MAX_ENTRIES;
-    if (!Number.isInteger(max) || max < 2) throw new InvalidOptionError('maxEntries', 'an integer of at least 2');
+    const max = checkInteger('maxEntries', options.maxEntries, { min: 2 }) ?? DEFAULT_DEDUPE_MAX_ENTRIES;
     this.#generationSize = Math.floor(max / 2);
   }
 

@@ -13,6 +13,8 @@
 import { randomUUID } from 'node:crypto';
 import type mongoose from 'mongoose';
 import { InvalidOptionError, WechatMpError } from '../../errors.js';
+import { isDuplicateKey } from '../../util/mongo-errors.js';
+import { checkInteger, checkString } from '../../util/validate.js';
 import type { DedupeRecord, DedupeStore } from './store.js';
 
 /** Default collection name. */
@@ -41,11 +43,6 @@ interface DedupeDoc {
 /** Age past expiry at which the background sweep deletes a document. */
 const SWEEP_GRACE_MS = 60_000;
 const PENDING: DedupeRecord = Object.freeze({ state: 'pending' });
-const DUPLICATE_KEY = 11000;
-
-function isDuplicateKey(err: unknown): boolean {
-  return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === DUPLICATE_KEY;
-}
 
 /** Insert `doc`; false when its `_id` exists (the one atomic primitive every MongoDB-wire server has). */
 async function insertUnique(collection: mongoose.mongo.Collection<DedupeDoc>, doc: DedupeDoc): Promise<boolean> {
@@ -68,16 +65,15 @@ export class MongoDedupeStore implements DedupeStore {
   readonly #collectionName: string;
   readonly #sweepIntervalMs: number;
   #lastSweep = 0;
+  #backgroundSweep: Promise<void> = Promise.resolve();
   #indexed = false;
 
   constructor(connection: mongoose.Connection, options: MongoDedupeStoreOptions = {}) {
     if (connection === null || typeof connection !== 'object' || typeof connection.readyState !== 'number') {
       throw new InvalidOptionError('connection', 'a mongoose Connection');
     }
-    const name = options.collectionName ?? DEFAULT_DEDUPE_COLLECTION;
-    if (typeof name !== 'string' || !/^[A-Za-z0-9_.-]{1,100}$/.test(name)) throw new InvalidOptionError('collectionName', 'a collection name');
-    const sweep = options.sweepIntervalMs ?? DEFAULT_DEDUPE_SWEEP_INTERVAL_MS;
-    if (!Number.isInteger(sweep) || sweep < 0) throw new InvalidOptionError('sweepIntervalMs', 'a non-negative integer');
+    const name = checkString('collectionName', options.collectionName, 'a collection name', /^[A-Za-z0-9_.-]{1,100}$/) ?? DEFAULT_DEDUPE_COLLECTION;
+    const sweep = checkInteger('sweepIntervalMs', options.sweepIntervalMs, { min: 0 }) ?? DEFAULT_DEDUPE_SWEEP_INTERVAL_MS;
     this.#connection = connection;
     this.#collectionName = name;
     this.#sweepIntervalMs = sweep;
@@ -152,14 +148,20 @@ export class MongoDedupeStore implements DedupeStore {
     return res.deletedCount;
   }
 
+  /** Settles when the latest background sweep started by `claim` has finished (it never rejects). */
+  get backgroundSweep(): Promise<void> {
+    return this.#backgroundSweep;
+  }
+
   #maybeSweep(collection: mongoose.mongo.Collection<DedupeDoc>, now: number): void {
     if (now - this.#lastSweep < this.#sweepIntervalMs) return;
     this.#lastSweep = now;
     // Only documents expired for a while: FerretDB's deleteMany is a query then a delete, so a
     // document taken over at this very moment could otherwise be removed with its new claim.
-    collection.deleteMany({ expiresAt: { $lte: new Date(now - SWEEP_GRACE_MS) } }).catch(() => {
-      // best effort: reads already ignore expired documents
-    });
+    this.#backgroundSweep = collection.deleteMany({ expiresAt: { $lte: new Date(now - SWEEP_GRACE_MS) } }).then(
+      () => undefined,
+      () => undefined, // best effort: reads already ignore expired documents
+    );
   }
 }
 
