@@ -50,7 +50,7 @@ const SAMPLES: Record<string, root.WechatMpError> = {
   UpstreamError: new root.UpstreamError('/cgi-bin/token', 'timeout', 3, 'timed out'),
   TokenStoreError: new root.TokenStoreError('save', 'down'),
   TokenSourceError: new root.TokenSourceError('unauthorized', { status: 401 }),
-  WebhookRequestError: new root.WebhookRequestError(401, 'WMP_ERR_SIGNATURE', 'invalid signature'),
+  WebhookRequestError: new root.WebhookRequestError('WMP_ERR_SIGNATURE', 'invalid signature'),
   SimulationError: new testing.SimulationError('no reply', { attempts: 3 }),
 };
 

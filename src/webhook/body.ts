@@ -13,16 +13,16 @@ import { WebhookRequestError } from './request-error.js';
 export async function readBody(ctx: Koa.Context, limit: number): Promise<string> {
   const req = ctx.req;
   // A body parser mounted earlier may have consumed the stream; raw-body would then wait forever.
-  if (req.readableEnded) throw new WebhookRequestError(400, 'WMP_ERR_XML', 'request body was already consumed');
+  if (req.readableEnded) throw new WebhookRequestError('WMP_ERR_XML', 'request body was already consumed');
   let buf: Buffer;
   try {
     // No `encoding` option: decoding the Buffer ourselves skips raw-body's iconv-lite decoder.
     buf = await getRawBody(req, { limit, length: ctx.request.length });
   } catch (err) {
     if ((err as { type?: unknown }).type === 'entity.too.large') {
-      throw new WebhookRequestError(413, 'WMP_ERR_BODY_TOO_LARGE', `body exceeds ${limit} bytes`);
+      throw new WebhookRequestError('WMP_ERR_BODY_TOO_LARGE', `body exceeds ${limit} bytes`);
     }
-    throw new WebhookRequestError(400, 'WMP_ERR_XML', 'could not read the request body', { cause: err });
+    throw new WebhookRequestError('WMP_ERR_XML', 'could not read the request body', { cause: err });
   }
   return buf.toString('utf8');
 }

@@ -12,7 +12,7 @@ import { WebhookRequestError } from './request-error.js';
 type Fields = XmlRecord;
 
 function missing(name: string): WebhookRequestError {
-  return new WebhookRequestError(400, 'WMP_ERR_XML', `missing or malformed field ${name}`);
+  return new WebhookRequestError('WMP_ERR_XML', `missing or malformed field ${name}`);
 }
 
 /** A required text field. */

@@ -22,12 +22,12 @@ export type VerifiedQuery = WebhookQuery & { signature: string; timestamp: strin
  */
 export function verifyQuery(q: WebhookQuery, token: string, nowMs: number, windowSeconds: number): asserts q is VerifiedQuery {
   const { signature, timestamp, nonce } = q;
-  if (signature === undefined) throw new WebhookRequestError(401, 'WMP_ERR_SIGNATURE', 'missing signature');
-  if (timestamp === undefined || nonce === undefined) throw new WebhookRequestError(401, 'WMP_ERR_SIGNATURE', 'missing timestamp or nonce');
-  if (!verifySignature(signature, token, timestamp, nonce)) throw new WebhookRequestError(401, 'WMP_ERR_SIGNATURE', 'invalid signature');
+  if (signature === undefined) throw new WebhookRequestError('WMP_ERR_SIGNATURE', 'missing signature');
+  if (timestamp === undefined || nonce === undefined) throw new WebhookRequestError('WMP_ERR_SIGNATURE', 'missing timestamp or nonce');
+  if (!verifySignature(signature, token, timestamp, nonce)) throw new WebhookRequestError('WMP_ERR_SIGNATURE', 'invalid signature');
   if (windowSeconds > 0) {
     if (!TIMESTAMP_RE.test(timestamp) || Math.abs(nowMs / 1000 - Number(timestamp)) > windowSeconds) {
-      throw new WebhookRequestError(401, 'WMP_ERR_TIMESTAMP', 'timestamp outside the allowed window');
+      throw new WebhookRequestError('WMP_ERR_TIMESTAMP', 'timestamp outside the allowed window');
     }
   }
 }
@@ -38,8 +38,8 @@ export function verifyQuery(q: WebhookQuery, token: string, nowMs: number, windo
  */
 export function verifyMsgSignature(q: WebhookQuery, token: string, timestamp: string, nonce: string, encrypt: string): void {
   const msgSignature = q.msg_signature;
-  if (msgSignature === undefined) throw new WebhookRequestError(401, 'WMP_ERR_SIGNATURE', 'missing msg_signature');
-  if (!verifySignature(msgSignature, token, timestamp, nonce, encrypt)) throw new WebhookRequestError(401, 'WMP_ERR_SIGNATURE', 'invalid msg_signature');
+  if (msgSignature === undefined) throw new WebhookRequestError('WMP_ERR_SIGNATURE', 'missing msg_signature');
+  if (!verifySignature(msgSignature, token, timestamp, nonce, encrypt)) throw new WebhookRequestError('WMP_ERR_SIGNATURE', 'invalid msg_signature');
 }
 
 /** The decrypted message and the cipher (key) that opened it; replies use the same key. */
@@ -58,7 +58,7 @@ export function openEncrypted(encrypt: string, ciphers: readonly WechatCipher[])
   try {
     data = decodeCiphertext(encrypt);
   } catch (err) {
-    throw new WebhookRequestError(400, 'WMP_ERR_DECRYPT', 'malformed Encrypt', { cause: err });
+    throw new WebhookRequestError('WMP_ERR_DECRYPT', 'malformed Encrypt', { cause: err });
   }
   let first: unknown;
   for (const cipher of ciphers) {
@@ -70,5 +70,5 @@ export function openEncrypted(encrypt: string, ciphers: readonly WechatCipher[])
     }
   }
   const appId = first instanceof WechatMpError && first.code === 'WMP_ERR_APPID_MISMATCH';
-  throw new WebhookRequestError(401, appId ? 'WMP_ERR_APPID_MISMATCH' : 'WMP_ERR_DECRYPT', appId ? 'AppID mismatch' : 'decryption failed', { cause: first });
+  throw new WebhookRequestError(appId ? 'WMP_ERR_APPID_MISMATCH' : 'WMP_ERR_DECRYPT', appId ? 'AppID mismatch' : 'decryption failed', { cause: first });
 }

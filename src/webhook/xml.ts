@@ -43,7 +43,7 @@ const onParsed = (err: unknown, value: unknown): void => {
 const TRAILING_SPACE_RE = /^\s*$/;
 
 function malformed(reason: string, cause?: unknown): WebhookRequestError {
-  return new WebhookRequestError(400, 'WMP_ERR_XML', reason, cause === undefined ? undefined : { cause });
+  return new WebhookRequestError('WMP_ERR_XML', reason, cause === undefined ? undefined : { cause });
 }
 
 /**
