@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import dotenv from 'dotenv';
 import { ConfigError, type ConfigProblem } from '../src/errors.js';
-import type { WebhookMode } from '../src/webhook/options.js';
+import type { MessageMode } from '../src/webhook/options.js';
 import type { TokenMode } from '../src/wechat/token-endpoint.js';
 import { CONFIG_TABLE, RESERVED_PATHS, type ConfigVariable, type LOG_LEVELS } from './variables.js';
 
@@ -38,7 +38,7 @@ export interface AppConfig {
     /** `WECHAT_ENCODING_AES_KEY_PREVIOUS` (secret), tried when the current key fails. */
     readonly previousEncodingAESKey: string | undefined;
     /** `WECHAT_MESSAGE_MODE`. */
-    readonly messageMode: WebhookMode;
+    readonly messageMode: MessageMode;
     /** `WECHAT_API_BASE`, without a trailing slash. */
     readonly apiBase: string;
     /** `WECHAT_TOKEN_MODE`. */

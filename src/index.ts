@@ -51,7 +51,7 @@ export {
   WebhookRequestError,
   type WebhookMiddleware,
   type WebhookOptions,
-  type WebhookMode,
+  type MessageMode,
   type WebhookObserver,
   type WebhookOutcome,
   type WebhookRequestEvent,

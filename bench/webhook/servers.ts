@@ -7,7 +7,9 @@ import http from 'node:http';
 import { createRequire } from 'node:module';
 import Koa from 'koa';
 import getRawBody from 'raw-body';
-import { webhook, computeSignature, parseXml } from '../../src/webhook/index.js';
+import { webhook } from '../../src/webhook/index.js';
+import { computeSignature } from '../../src/webhook/signature.js';
+import { parseXml } from '../../src/webhook/xml.js';
 import { BENCH_AES_KEY, BENCH_APP_ID, BENCH_TOKEN, FIXED_REPLY } from './requests.js';
 
 /** The kinds of server this script starts. */

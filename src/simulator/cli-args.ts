@@ -4,7 +4,7 @@
  */
 import { InvalidOptionError } from '../errors.js';
 import { SANDBOX_APP } from '../emulator/constants.js';
-import type { WebhookMode } from '../webhook/options.js';
+import type { MessageMode } from '../webhook/options.js';
 import type { SimMessageSpec } from './message-spec.js';
 import type { SimulateOptions } from './simulate.js';
 
@@ -150,7 +150,7 @@ export function resolveSimulateOptions(flags: SimulateFlags, env: Readonly<Recor
   if (modeText !== undefined && !['plain', 'compatible', 'safe'].includes(modeText)) {
     throw new InvalidOptionError(flags.mode !== undefined ? '--mode' : 'WECHAT_MESSAGE_MODE', 'plain, compatible or safe');
   }
-  const mode = modeText as WebhookMode | undefined;
+  const mode = modeText as MessageMode | undefined;
   const ints = (name: string, v: string | undefined): number | undefined => {
     if (v === undefined) return undefined;
     if (!/^\d+$/.test(v)) throw new InvalidOptionError(name, 'a positive integer');

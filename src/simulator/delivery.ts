@@ -7,14 +7,14 @@
  */
 import { computeSignature } from '../webhook/signature.js';
 import type { WechatCipher } from '../webhook/crypto.js';
-import type { WebhookMode } from '../webhook/options.js';
+import type { MessageMode } from '../webhook/options.js';
 import { cdata } from './message-xml.js';
 
 /** Inputs of {@link buildDelivery}. */
 export interface DeliveryInput {
   /** The plain message XML. */
   readonly xml: string;
-  readonly mode: WebhookMode;
+  readonly mode: MessageMode;
   /** The webhook Token. */
   readonly token: string;
   /** The account id (`gh_...`), repeated in the safe-mode body. */

@@ -8,7 +8,7 @@ import { Agent, request, type Dispatcher } from 'undici';
 import { InvalidOptionError, WechatMpError } from '../errors.js';
 import { SANDBOX_APP } from '../emulator/constants.js';
 import { WechatCipher } from '../webhook/crypto.js';
-import type { WebhookMode } from '../webhook/options.js';
+import type { MessageMode } from '../webhook/options.js';
 import { buildDelivery } from './delivery.js';
 import { reportPush, scanEvent } from './emulator-link.js';
 import { newNonce, newSimMsgId } from './ids.js';
@@ -44,7 +44,7 @@ export interface SimulateOptions {
   /** Required in compatible and safe modes. */
   encodingAESKey?: string;
   /** @default 'compatible' when `encodingAESKey` is set, else 'plain' (as the service's config) */
-  mode?: WebhookMode;
+  mode?: MessageMode;
   /** Per-attempt timeout in ms (1-60000). @default 5000 */
   timeoutMs?: number;
   /** Deliveries at most (1-10). @default 3 */
@@ -78,7 +78,7 @@ export interface SimulationResult {
   msgId?: string;
   /** The plain XML of the push. */
   requestXml: string;
-  mode: WebhookMode;
+  mode: MessageMode;
 }
 
 /** A simulation that failed: invalid reply, HTTP error, or no answer after every attempt. */
@@ -106,7 +106,7 @@ interface Resolved {
   accountId: string;
   openId: string;
   encodingAESKey: string | undefined;
-  mode: WebhookMode;
+  mode: MessageMode;
   timeoutMs: number;
   attempts: number;
   now: () => number;

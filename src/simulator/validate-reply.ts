@@ -10,7 +10,7 @@ import { WechatMpError } from '../errors.js';
 import { WechatCipher } from '../webhook/crypto.js';
 import { computeSignature } from '../webhook/signature.js';
 import { safeEqual } from '../util/safe-equal.js';
-import type { WebhookMode } from '../webhook/options.js';
+import type { MessageMode } from '../webhook/options.js';
 import { childElement, children, childText, parseXmlDocument } from './xml-tree.js';
 
 /** What a reply is checked against. */
@@ -25,7 +25,7 @@ export interface ReplyContext {
   appId: string;
   /** Needed to read an encrypted reply. */
   encodingAESKey?: string;
-  mode: WebhookMode;
+  mode: MessageMode;
   /** Now, in seconds since the epoch. */
   nowSeconds: number;
   /** How far CreateTime may be from now. @default 300 */

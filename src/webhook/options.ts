@@ -3,14 +3,16 @@
  * which validates them once and freezes the result (constructors and factories validate and assign only).
  */
 import { InvalidOptionError } from '../errors.js';
+import { checkFunction, checkInteger, checkObject, checkOneOf, checkString, required } from '../util/validate.js';
+import { systemTimers, type Timers } from '../util/timeout.js';
 import { noopLogger, type Logger } from '../log/logger.js';
 import { WechatCipher } from './crypto.js';
 import type { DedupeStore } from './dedupe/store.js';
 import { MemoryDedupeStore } from './dedupe/memory-store.js';
 import type { Reply } from './replies.js';
 
-/** How webhook POSTs are secured (WeChat's 明文 / 兼容 / 安全 modes). */
-export type WebhookMode = 'plain' | 'compatible' | 'safe';
+/** How webhook POSTs are secured (WeChat's 明文 / 兼容 / 安全 modes): the project's one message-mode type. */
+export type MessageMode = 'plain' | 'compatible' | 'safe';
 
 /** Default replay window for `timestamp`, in seconds. */
 export const DEFAULT_TIMESTAMP_WINDOW_SECONDS = 300;
@@ -69,7 +71,7 @@ export interface WebhookOptions {
   /** The previous EncodingAESKey, tried when the current one fails (key rotation). Secret. */
   previousEncodingAESKey?: string;
   /** @default 'plain' without `encodingAESKey`, 'compatible' with one */
-  mode?: WebhookMode;
+  mode?: MessageMode;
   /** Allowed distance of `timestamp` from now, in seconds. @default 300; 0 disables */
   timestampWindowSeconds?: number;
   /** Largest accepted body. @default 65536 */
@@ -96,6 +98,8 @@ export interface WebhookOptions {
   logger?: Logger;
   /** Clock in ms since the epoch. @default Date.now */
   now?: () => number;
+  /** Timers of the reply deadline, the wait for another instance and `drain`. @default the global timers */
+  timers?: Timers;
   /** Observation hooks for metrics and logs. */
   observer?: WebhookObserver;
 }
@@ -107,7 +111,7 @@ export const DEFAULT_DEDUPE_STORE_TIMEOUT_MS = 1000;
 export interface ResolvedWebhookOptions {
   readonly token: string;
   readonly appId: string;
-  readonly mode: WebhookMode;
+  readonly mode: MessageMode;
   /** Current key first, then the previous one; empty in plain mode. */
   readonly ciphers: readonly WechatCipher[];
   readonly timestampWindowSeconds: number;
@@ -121,17 +125,14 @@ export interface ResolvedWebhookOptions {
   readonly sender: ((openId: string, reply: Reply) => Promise<void>) | undefined;
   readonly logger: Logger;
   readonly now: () => number;
+  readonly timers: Timers;
   readonly observer: WebhookObserver;
 }
 
 const TOKEN_RE = /^[A-Za-z0-9]{3,32}$/;
-const MODES: readonly WebhookMode[] = ['plain', 'compatible', 'safe'];
+const MODES: readonly MessageMode[] = ['plain', 'compatible', 'safe'];
 
-function int(name: string, value: number | undefined, fallback: number, min: number, max: number): number {
-  if (value === undefined) return fallback;
-  if (!Number.isInteger(value) || value < min || value > max) throw new InvalidOptionError(name, `an integer from ${min} to ${max}`);
-  return value;
-}
+const int = (name: string, value: number | undefined, fallback: number, min: number, max: number): number => checkInteger(name, value, { min, max }) ?? fallback;
 
 /**
  * Validate and freeze webhook options.
@@ -139,11 +140,10 @@ function int(name: string, value: number | undefined, fallback: number, min: num
  * @throws {WechatMpError} `WMP_ERR_AES_KEY` for a malformed EncodingAESKey.
  */
 export function resolveWebhookOptions(options: WebhookOptions): ResolvedWebhookOptions {
-  if (options === null || typeof options !== 'object') throw new InvalidOptionError('options', 'an object');
-  if (typeof options.token !== 'string' || !TOKEN_RE.test(options.token)) throw new InvalidOptionError('token', '3 to 32 letters or digits');
-  if (typeof options.appId !== 'string' || options.appId.length === 0) throw new InvalidOptionError('appId', 'a non-empty string');
-  const mode = options.mode ?? (options.encodingAESKey ? 'compatible' : 'plain');
-  if (!MODES.includes(mode)) throw new InvalidOptionError('mode', "'plain', 'compatible' or 'safe'");
+  required('options', checkObject('options', options as WebhookOptions | undefined), 'an object');
+  required('token', checkString('token', options.token, '3 to 32 letters or digits', TOKEN_RE), '3 to 32 letters or digits');
+  required('appId', checkString('appId', options.appId), 'a non-empty string');
+  const mode = checkOneOf('mode', options.mode, MODES) ?? (options.encodingAESKey ? 'compatible' : 'plain');
   if (mode !== 'plain' && !options.encodingAESKey) throw new InvalidOptionError('encodingAESKey', `a 43-character key in ${mode} mode`);
   if (options.previousEncodingAESKey !== undefined && !options.encodingAESKey) {
     throw new InvalidOptionError('previousEncodingAESKey', 'to be set only together with encodingAESKey');
@@ -157,8 +157,9 @@ export function resolveWebhookOptions(options: WebhookOptions): ResolvedWebhookO
   if (typeof dedupe !== 'object' || typeof dedupe.claim !== 'function' || typeof dedupe.complete !== 'function' || typeof dedupe.get !== 'function') {
     throw new InvalidOptionError('dedupe', 'a DedupeStore (claim, complete, get)');
   }
-  if (options.sender !== undefined && typeof options.sender !== 'function') throw new InvalidOptionError('sender', 'an async function (openId, reply)');
-  if (options.now !== undefined && typeof options.now !== 'function') throw new InvalidOptionError('now', 'a function returning ms since the epoch');
+  checkFunction('sender', options.sender, 'an async function (openId, reply)');
+  checkFunction('now', options.now, 'a function returning ms since the epoch');
+  const timers = checkObject('timers', options.timers, 'an object with setTimeout and clearTimeout') ?? systemTimers;
   const limits = options.newsArticleLimits ?? {};
   return Object.freeze({
     token: options.token,
@@ -176,6 +177,7 @@ export function resolveWebhookOptions(options: WebhookOptions): ResolvedWebhookO
     sender: options.sender,
     logger: options.logger ?? noopLogger,
     now: options.now ?? Date.now,
+    timers,
     observer: options.observer ?? {},
   });
 }

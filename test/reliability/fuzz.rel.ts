@@ -25,13 +25,13 @@ import type { Logger } from '../../src/log/logger.js';
 import { computeSignature } from '../../src/webhook/signature.js';
 import { WechatCipher } from '../../src/webhook/crypto.js';
 import type { SimMessageSpec } from '../../src/simulator/index.js';
-import type { WebhookMode } from '../../src/webhook/options.js';
+import type { MessageMode } from '../../src/webhook/options.js';
 import { mdTable, recordSection, reliabilitySeed, rssMiB } from './support/report.js';
 import { APP, CIPHER, expectedText, makeAgent, makePush, replyProblem, send, serviceConfig } from './support/wire.js';
 
 const SEED = reliabilitySeed();
 const RUNS = Number(process.env.FUZZ_RUNS ?? 10_000);
-const MODES: readonly WebhookMode[] = ['plain', 'compatible', 'safe'];
+const MODES: readonly MessageMode[] = ['plain', 'compatible', 'safe'];
 const BODY_LIMIT = 64 * 1024;
 /**
  * Generous bounds after a forced GC. RSS also holds V8's committed but unused heap, which V8 gives
@@ -53,7 +53,7 @@ const logger: Logger = {
   debug: () => {},
 };
 
-const servers = new Map<WebhookMode, { app: WechatApp; server: RunningServer }>();
+const servers = new Map<MessageMode, { app: WechatApp; server: RunningServer }>();
 let agent: Agent;
 
 before(async () => {
@@ -79,7 +79,7 @@ after(async () => {
 /** One request the fuzzer sends. */
 interface Case {
   cat: string;
-  mode: WebhookMode;
+  mode: MessageMode;
   method: string;
   query: string;
   body?: string | Buffer;
@@ -239,7 +239,7 @@ const caseArb: fc.Arbitrary<Case> = fc.oneof(
           fc.string({ maxLength: 100 }),
           fc.base64String({ maxLength: 200 }).map((s) => s.replace(/(.{7})/g, '$1\n ')),
         ),
-        fc.constantFrom<WebhookMode>('compatible', 'safe'),
+        fc.constantFrom<MessageMode>('compatible', 'safe'),
       )
       .map(([encrypt, mode]): Case => ({ cat: 'garbage Encrypt, msg_signature valid', mode, method: 'POST', ...envelope(encrypt) })),
   },
@@ -247,7 +247,7 @@ const caseArb: fc.Arbitrary<Case> = fc.oneof(
   {
     weight: 8,
     arbitrary: fc
-      .tuple(fc.oneof(randomText, validXml.chain(mutate)), fc.constantFrom<WebhookMode>('compatible', 'safe'), fc.constantFrom(APP.appId, 'wx0000000000000000', '', 'x'.repeat(300)))
+      .tuple(fc.oneof(randomText, validXml.chain(mutate)), fc.constantFrom<MessageMode>('compatible', 'safe'), fc.constantFrom(APP.appId, 'wx0000000000000000', '', 'x'.repeat(300)))
       .map(([text, mode, appId]): Case => {
         const cipher = appId === APP.appId ? CIPHER : new WechatCipher(APP.encodingAESKey, appId || 'wx');
         return { cat: 'garbage plaintext, encrypted and signed (right or wrong AppID)', mode, method: 'POST', ...envelope(cipher.encrypt(text)) };

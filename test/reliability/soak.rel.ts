@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { startEmulator, type Emulator } from '../../src/emulator/index.js';
 import { computeSignature } from '../../src/webhook/signature.js';
 import type { SimMessageSpec } from '../../src/simulator/index.js';
-import type { WebhookMode } from '../../src/webhook/options.js';
+import type { MessageMode } from '../../src/webhook/options.js';
 import { startTestMongo, withDatabase, type TestMongoServer } from '../support/mongo-server.js';
 import { mdTable, recordSection, reliabilitySeed, rssMiB } from './support/report.js';
 import { APP, expectedText, getStatus, makeAgent, makePush, pause, replyProblem, send, waitFor, type Push } from './support/wire.js';
@@ -132,7 +132,7 @@ test(`soak: ${SECONDS} s of mixed traffic at ${RATE}/s`, { timeout: (SECONDS + 1
   const random = rng(reliabilitySeed());
   const recent: Push[] = [];
   const user = () => `oSoakUser${String(Math.floor(random() * 50)).padStart(18, '0')}`;
-  const pushJob = (kind: string, spec: SimMessageSpec, mode: WebhookMode): Job => ({
+  const pushJob = (kind: string, spec: SimMessageSpec, mode: MessageMode): Job => ({
     kind,
     run: async () => {
       const push = makePush(spec, { mode, openId: user() });

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import request from 'supertest';
 import { simulate, validateReply, KNOWN_EVENTS, MESSAGE_TYPES, type SimMessageSpec } from '../../src/simulator/index.js';
-import type { WebhookMode } from '../../src/webhook/options.js';
+import type { MessageMode } from '../../src/webhook/options.js';
 import { reply, type Reply } from '../../src/webhook/replies.js';
 import type { WechatMessage } from '../../src/webhook/messages.js';
 import type { HandlerMap } from '../../src/webhook/registry.js';
@@ -100,7 +100,7 @@ const specs: SimMessageSpec[] = [
 ];
 
 test('the simulator pushes every message and event in all three modes; each parses and is answered', async () => {
-  for (const mode of ['plain', 'compatible', 'safe'] as WebhookMode[]) {
+  for (const mode of ['plain', 'compatible', 'safe'] as MessageMode[]) {
     for (const spec of specs) {
       seen.length = 0;
       const result = await simulate(spec, {

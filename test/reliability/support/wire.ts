@@ -7,7 +7,7 @@ import { Agent, request, type Dispatcher } from 'undici';
 import { loadConfig, type AppConfig } from '../../../config/index.js';
 import { SANDBOX_APP } from '../../../src/emulator/index.js';
 import { buildDelivery, buildMessageXml, newNonce, newSimMsgId, validateReply, type SimMessageSpec } from '../../../src/simulator/index.js';
-import type { WebhookMode } from '../../../src/webhook/options.js';
+import type { MessageMode } from '../../../src/webhook/options.js';
 import { WechatCipher } from '../../../src/webhook/crypto.js';
 import { EXAMPLE_WELCOME_TEXT } from '../../../src/webhook/examples.js';
 
@@ -45,14 +45,14 @@ export interface Push {
   openId: string;
   msgId?: string;
   createTime: number;
-  mode: WebhookMode;
+  mode: MessageMode;
 }
 
 /**
  * Sign (and encrypt) a push. Re-delivering the same message means passing the same `msgId` and
  * `createTime` (timestamp and nonce are fresh each time, as WeChat does).
  */
-export function makePush(spec: SimMessageSpec, opts: { mode: WebhookMode; openId: string; msgId?: string; createTime?: number; nowMs?: number }): Push {
+export function makePush(spec: SimMessageSpec, opts: { mode: MessageMode; openId: string; msgId?: string; createTime?: number; nowMs?: number }): Push {
   const nowMs = opts.nowMs ?? Date.now();
   const createTime = opts.createTime ?? Math.floor(nowMs / 1000);
   const msgId = spec.type === 'event' ? undefined : (opts.msgId ?? newSimMsgId());
