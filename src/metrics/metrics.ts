@@ -58,6 +58,7 @@ export class ServiceMetrics {
   readonly webhookRequests: client.Counter<'outcome' | 'msg_type'>;
   readonly handlerDuration: client.Histogram<'msg_type' | 'ok'>;
   readonly dedupeHits: client.Counter<string>;
+  readonly dedupeEarlyEvictions: client.Counter<string>;
   readonly deadlineFallbacks: client.Counter<string>;
   readonly lateReplies: client.Counter<'result'>;
   readonly tokenRefreshes: client.Counter<'source'>;
@@ -89,6 +90,11 @@ export class ServiceMetrics {
       registers,
     });
     this.dedupeHits = new client.Counter({ name: 'wechat_webhook_dedupe_hits_total', help: 'Re-deliveries answered from the dedupe store.', registers });
+    this.dedupeEarlyEvictions = new client.Counter({
+      name: 'wechat_webhook_dedupe_early_evictions_total',
+      help: 'Deliveries the memory dedupe store forgot before their TTL (its bound is too small for the traffic: re-deliveries may run handlers twice).',
+      registers,
+    });
     this.deadlineFallbacks = new client.Counter({ name: 'wechat_webhook_deadline_fallbacks_total', help: "Requests answered 'success' because the handler missed the reply deadline.", registers });
     this.lateReplies = new client.Counter({ name: 'wechat_webhook_late_replies_total', help: 'Replies delivered after the deadline through the customer-service API, by result.', labelNames: ['result'], registers });
     this.tokenRefreshes = new client.Counter({ name: 'wechat_token_refreshes_total', help: 'access_token refreshes by source (upstream, store, tokenSource).', labelNames: ['source'], registers });

@@ -70,13 +70,19 @@ function buildTokenStore(config: AppConfig, deps: AppDeps): TokenStore {
   }
 }
 
-function buildDedupeStore(config: AppConfig, deps: AppDeps): DedupeStore {
+function buildDedupeStore(config: AppConfig, deps: AppDeps, metrics: ServiceMetrics, logger: Logger): DedupeStore {
   if (deps.dedupeStore) return deps.dedupeStore;
   if (config.webhook.dedupeStore === 'mongo') {
     if (!deps.mongo) throw new InvalidOptionError('mongo', 'a Mongoose connection when DEDUPE_STORE=mongo');
     return new MongoDedupeStore(deps.mongo);
   }
-  return new MemoryDedupeStore();
+  return new MemoryDedupeStore({
+    onEarlyEviction: (count) => {
+      metrics.dedupeEarlyEvictions.inc(count);
+      // At most once per generation of the store (about every 15 s at the sized peak).
+      logger.warn({ event: 'webhook.dedupe_early_eviction', count }, 'memory dedupe store forgot deliveries before WeChat stops retrying them; use DEDUPE_STORE=mongo or more memory');
+    },
+  });
 }
 
 /**
@@ -156,7 +162,7 @@ export function createApp(config: AppConfig, handlers?: HandlerMap | HandlerRegi
     timestampWindowSeconds: config.webhook.timestampWindowSeconds,
     bodyLimitBytes: config.webhook.bodyLimitBytes,
     replyDeadlineMs: config.webhook.replyDeadlineMs,
-    dedupe: buildDedupeStore(config, deps),
+    dedupe: buildDedupeStore(config, deps, metrics, logger),
     dedupeTtlSeconds: config.webhook.dedupeTtlSeconds,
     sender: async (openId, late) => {
       const message = customMessageOf(openId, late);

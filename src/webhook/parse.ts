@@ -49,7 +49,32 @@ function optNum(f: Fields, name: string): number | undefined {
   return f[name] === undefined ? undefined : num(f, name);
 }
 
-const CREATE_TIME_RE = /^\d{1,12}$/;
+/** CreateTime: seconds since the epoch, 10 digits (2001 to 2286). */
+const CREATE_TIME_RE = /^\d{10}$/;
+/**
+ * Account ids (`gh_...`) and OpenIDs are short tokens of letters, digits, `_` and `-` (28 characters
+ * for an OpenID); 64 leaves room without letting a forged push store kilobytes per field.
+ */
+const ACCOUNT_ID_RE = /^[A-Za-z0-9_-]{1,64}$/;
+/** MsgId / MsgID: a 64-bit number, at most 20 digits. */
+const MSG_ID_RE = /^\d{1,20}$/;
+/** MsgType and Event names: identifiers. */
+const TYPE_NAME_RE = /^[A-Za-z0-9_]{1,64}$/;
+
+/** A required field that must match `re`. */
+function shaped(f: Fields, name: string, re: RegExp): string {
+  const v = id(f, name);
+  if (!re.test(v)) throw missing(name);
+  return v;
+}
+
+/** An optional field that must match `re` when present. */
+function optShaped(f: Fields, name: string, re: RegExp): string | undefined {
+  const v = optStr(f, name)?.trim();
+  if (v === undefined || v === '') return undefined;
+  if (!re.test(v)) throw missing(name);
+  return v;
+}
 
 function nested(f: Fields, name: string): Fields {
   const v = f[name];
@@ -77,15 +102,17 @@ function picList(info: Fields): Array<{ PicMd5Sum: string }> {
 export function toMessage(f: Fields): WechatMessage {
   const createTime = str(f, 'CreateTime').trim();
   if (!CREATE_TIME_RE.test(createTime)) throw missing('CreateTime');
-  const ToUserName = id(f, 'ToUserName');
-  const FromUserName = id(f, 'FromUserName');
+  // Shapes are checked before anything is stored, logged or used as a key (a forged push could
+  // otherwise carry a 60 KB FromUserName into the dedupe store).
+  const ToUserName = shaped(f, 'ToUserName', ACCOUNT_ID_RE);
+  const FromUserName = shaped(f, 'FromUserName', ACCOUNT_ID_RE);
   const CreateTime = Number(createTime);
-  const msgType = id(f, 'MsgType');
+  const msgType = shaped(f, 'MsgType', TYPE_NAME_RE);
   if (msgType === 'event') return toEvent(f, ToUserName, FromUserName, CreateTime);
   // Literal objects with every field present (undefined when absent): one shape per type, no spreads.
   switch (msgType) {
     case 'text':
-      return { kind: 'text', MsgType: 'text', ToUserName, FromUserName, CreateTime, MsgId: id(f, 'MsgId'), MsgDataId: optStr(f, 'MsgDataId'), Idx: optNum(f, 'Idx'), Content: str(f, 'Content'), raw: f };
+      return { kind: 'text', MsgType: 'text', ToUserName, FromUserName, CreateTime, MsgId: shaped(f, 'MsgId', MSG_ID_RE), MsgDataId: optStr(f, 'MsgDataId'), Idx: optNum(f, 'Idx'), Content: str(f, 'Content'), raw: f };
     case 'image':
       return {
         kind: 'image',
@@ -93,7 +120,7 @@ export function toMessage(f: Fields): WechatMessage {
         ToUserName,
         FromUserName,
         CreateTime,
-        MsgId: id(f, 'MsgId'),
+        MsgId: shaped(f, 'MsgId', MSG_ID_RE),
         MsgDataId: optStr(f, 'MsgDataId'),
         Idx: optNum(f, 'Idx'),
         PicUrl: str(f, 'PicUrl'),
@@ -107,7 +134,7 @@ export function toMessage(f: Fields): WechatMessage {
         ToUserName,
         FromUserName,
         CreateTime,
-        MsgId: id(f, 'MsgId'),
+        MsgId: shaped(f, 'MsgId', MSG_ID_RE),
         MsgDataId: optStr(f, 'MsgDataId'),
         Idx: optNum(f, 'Idx'),
         MediaId: id(f, 'MediaId'),
@@ -122,7 +149,7 @@ export function toMessage(f: Fields): WechatMessage {
         ToUserName,
         FromUserName,
         CreateTime,
-        MsgId: id(f, 'MsgId'),
+        MsgId: shaped(f, 'MsgId', MSG_ID_RE),
         MsgDataId: optStr(f, 'MsgDataId'),
         Idx: optNum(f, 'Idx'),
         MediaId: id(f, 'MediaId'),
@@ -138,7 +165,7 @@ export function toMessage(f: Fields): WechatMessage {
         ToUserName,
         FromUserName,
         CreateTime,
-        MsgId: id(f, 'MsgId'),
+        MsgId: shaped(f, 'MsgId', MSG_ID_RE),
         MsgDataId: optStr(f, 'MsgDataId'),
         Idx: optNum(f, 'Idx'),
         Location_X: num(f, 'Location_X'),
@@ -154,7 +181,7 @@ export function toMessage(f: Fields): WechatMessage {
         ToUserName,
         FromUserName,
         CreateTime,
-        MsgId: id(f, 'MsgId'),
+        MsgId: shaped(f, 'MsgId', MSG_ID_RE),
         MsgDataId: optStr(f, 'MsgDataId'),
         Idx: optNum(f, 'Idx'),
         Title: str(f, 'Title'),
@@ -163,12 +190,12 @@ export function toMessage(f: Fields): WechatMessage {
         raw: f,
       };
     default:
-      return { kind: 'unknown', MsgType: msgType, ToUserName, FromUserName, CreateTime, MsgId: optStr(f, 'MsgId'), raw: f };
+      return { kind: 'unknown', MsgType: msgType, ToUserName, FromUserName, CreateTime, MsgId: optShaped(f, 'MsgId', MSG_ID_RE), raw: f };
   }
 }
 
 function toEvent(f: Fields, ToUserName: string, FromUserName: string, CreateTime: number): WechatMessage {
-  const event = id(f, 'Event');
+  const event = shaped(f, 'Event', TYPE_NAME_RE);
   const head = { kind: 'event', MsgType: 'event', ToUserName, FromUserName, CreateTime, raw: f } as const;
   switch (event) {
     case 'subscribe':
@@ -210,12 +237,12 @@ function toEvent(f: Fields, ToUserName: string, FromUserName: string, CreateTime
       };
     }
     case 'TEMPLATESENDJOBFINISH':
-      return { ...head, Event: event, MsgID: id(f, 'MsgID'), Status: str(f, 'Status') };
+      return { ...head, Event: event, MsgID: shaped(f, 'MsgID', MSG_ID_RE), Status: str(f, 'Status') };
     case 'MASSSENDJOBFINISH':
       return {
         ...head,
         Event: event,
-        MsgID: id(f, 'MsgID'),
+        MsgID: shaped(f, 'MsgID', MSG_ID_RE),
         Status: str(f, 'Status'),
         TotalCount: num(f, 'TotalCount'),
         FilterCount: num(f, 'FilterCount'),

@@ -40,10 +40,10 @@ test('dedupe keys: MsgId for messages, sender+CreateTime+Event+EventKey for even
   assert.equal(k(textXml('a', '1')), k(textXml('different text, same MsgId', '1')));
   assert.notEqual(k(textXml('a', '1')), k(textXml('a', '2')));
   assert.notEqual(k(xmlMessage('text', '<Content>a</Content><MsgId>1</MsgId>', { from: 'userA' })), k(xmlMessage('text', '<Content>a</Content><MsgId>1</MsgId>', { from: 'userB' })));
-  const click = (key: string, time = 100) => xmlMessage('event', `<Event>CLICK</Event><EventKey>${key}</EventKey>`, { createTime: time });
+  const click = (key: string, time = 1_700_000_100) => xmlMessage('event', `<Event>CLICK</Event><EventKey>${key}</EventKey>`, { createTime: time });
   assert.equal(k(click('A')), k(click('A')));
   assert.notEqual(k(click('A')), k(click('B')), 'EventKey is part of the key');
-  assert.notEqual(k(click('A', 100)), k(click('A', 101)), 'CreateTime is part of the key');
+  assert.notEqual(k(click('A', 1_700_000_100)), k(click('A', 1_700_000_101)), 'CreateTime is part of the key');
   assert.notEqual(k(eventXml('subscribe')), k(eventXml('unsubscribe')), 'Event is part of the key');
 });
 
@@ -99,4 +99,73 @@ test('in safe mode re-deliveries get the same reply, encrypted afresh', async ()
   const inner = replies.map((r) => new WechatCipher(AES_KEY, APP_ID).decrypt(replyEncrypt(r).encrypt).message);
   assert.equal(new Set(inner).size, 1, 'the same reply inside');
   assert.equal(parseXml(inner[0]!).Content, 'r1');
+});
+
+test('hardening: pushes with oversized or malformed ids are refused with 400 before anything is stored', async () => {
+  const store = new MemoryDedupeStore();
+  let runs = 0;
+  const app = makeApp({ dedupe: store }, { text: () => `#${++runs}` });
+  const huge = 'o'.repeat(60_000);
+  const cases = [
+    xmlMessage('text', '<Content>a</Content><MsgId>1</MsgId>', { from: huge }),
+    xmlMessage('text', '<Content>a</Content><MsgId>1</MsgId>', { from: 'o<script>' }),
+    xmlMessage('text', `<Content>a</Content><MsgId>${'9'.repeat(21)}</MsgId>`),
+    xmlMessage('text', '<Content>a</Content><MsgId>12ab</MsgId>'),
+    xmlMessage('text', '<Content>a</Content><MsgId>1</MsgId>', { createTime: 17 }),
+    xmlMessage('text', '<Content>a</Content><MsgId>1</MsgId>', { createTime: 17_141_124_450 }),
+    xmlMessage('x'.repeat(100), '<MsgId>1</MsgId>'),
+    xmlMessage('event', `<Event>${'E'.repeat(500)}</Event>`),
+  ];
+  for (const xml of cases) {
+    const res = await request(app.callback()).post(`${PATH}?${signedQuery()}`).send(xml);
+    assert.equal(res.status, 400, xml.slice(0, 200));
+    assert.match(res.text, /missing or malformed field/);
+  }
+  assert.equal(store.size, 0, 'nothing stored');
+  assert.equal(runs, 0, 'no handler ran');
+  assert.equal((await request(app.callback()).post(`${PATH}?${signedQuery()}`).send(textXml('fine', '12345678901234567890'))).status, 200);
+});
+
+test('hardening: dedupe keys are a fixed-size digest whatever the size of the fields', () => {
+  const k = (xml: string) => dedupeKey(toMessage(parseXml(xml)));
+  const short = k(xmlMessage('event', '<Event>CLICK</Event><EventKey>a</EventKey>'));
+  const long = k(xmlMessage('event', `<Event>CLICK</Event><EventKey>${'k'.repeat(50_000)}</EventKey>`));
+  assert.equal(short.length, 43);
+  assert.equal(long.length, 43);
+  assert.notEqual(short, long);
+});
+
+test('hardening: the memory dedupe store is bounded by bytes and counts early evictions', () => {
+  const evicted: number[] = [];
+  const store = new MemoryDedupeStore({ maxEntries: 1_000_000, maxBytes: 1_000_000, onEarlyEviction: (n) => evicted.push(n) });
+  const body = 'b'.repeat(10_000);
+  for (let i = 0; i < 1000; i++) {
+    store.claim(`k${i}`, 1000, 5000, 60_000);
+    store.complete(`k${i}`, body, 1000, 60_000);
+    assert.ok(store.bytes <= 1_000_000, `bytes ${store.bytes}`);
+  }
+  assert.ok(store.earlyEvictions > 0, 'live entries were dropped early, and counted');
+  assert.equal(evicted.reduce((a, b) => a + b, 0), store.earlyEvictions);
+  // Expired entries dropped with their generation are not early evictions.
+  const calm = new MemoryDedupeStore({ maxEntries: 4 });
+  for (let i = 0; i < 20; i++) calm.claim(`c${i}`, i * 1000, 10, 100);
+  assert.equal(calm.earlyEvictions, 0);
+});
+
+test('hardening: by default the memory dedupe store covers the 15 s retry window at 8,430 pushes/s', () => {
+  const store = new MemoryDedupeStore();
+  const rate = 8_430;
+  const key = (i: number) => dedupeKey(toMessage(parseXml(textXml('x', String(7_000_000_000 + i)))));
+  // 15 s of traffic at the peak rate, one 'success' answer each (time moves 1/rate s per push).
+  const n = rate * 15;
+  const t0 = 1_700_000_000_000;
+  const first = key(0);
+  for (let i = 0; i < n; i++) {
+    const k = i === 0 ? first : `${i}`.padStart(43, 'k');
+    const now = t0 + Math.floor((i * 1000) / rate);
+    store.claim(k, now, 5000, 60_000);
+    store.complete(k, '', now, 60_000);
+  }
+  assert.deepEqual(store.get(first, t0 + 15_000), { state: 'done', body: '' }, 'the first delivery is still remembered at its last retry');
+  assert.equal(store.earlyEvictions, 0);
 });

@@ -5,6 +5,7 @@
  * claims the key; a re-delivery finds it `pending` (and waits) or `done` (and gets the stored body).
  * Stores may answer synchronously or with a promise (undici `types/cache-interceptor.d.ts` style).
  */
+import { createHash } from 'node:crypto';
 import { isEvent, type WechatMessage } from '../messages.js';
 
 /** What a store knows about a key held by someone. `body` is the plaintext reply XML, '' for `success`. */
@@ -28,11 +29,16 @@ export interface DedupeStore {
 }
 
 /**
- * The dedupe key of a message. Messages: MsgId (scoped by account and sender, since MsgId alone has
- * collided, WxJava #333). Events have no MsgId: FromUserName + CreateTime + Event + EventKey (+ MsgID
- * for job-finish events). The account id is included so several accounts can share one store.
+ * The dedupe key of a message: a fixed-size digest (43 characters), whatever the size of the fields
+ * it covers. Messages: MsgId (scoped by account and sender, since MsgId alone has collided, WxJava
+ * #333). Events have no MsgId: FromUserName + CreateTime + Event + EventKey (+ MsgID for job-finish
+ * events). The account id is included so several accounts can share one store.
  */
 export function dedupeKey(m: WechatMessage): string {
+  return createHash('sha256').update(dedupeKeyText(m)).digest('base64url');
+}
+
+function dedupeKeyText(m: WechatMessage): string {
   if (!isEvent(m)) {
     return m.MsgId !== undefined ? `${m.ToUserName}|${m.FromUserName}|m|${m.MsgId}` : `${m.ToUserName}|${m.FromUserName}|t|${m.CreateTime}|${m.MsgType}`;
   }
