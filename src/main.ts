@@ -1,9 +1,11 @@
+#!/usr/bin/env node
 /**
- * Entry point: `npm start` (node dist/src/main.js). Loads and validates config, starts the service,
+ * Entry point: `npm start` in a clone, `npx wechat-mp-server` where the package is installed
+ * (node dist/src/main.js). Loads and validates config, starts the service,
  * and shuts down cleanly on SIGTERM/SIGINT (exit 0), or exits 1 with a readable message.
  */
 import { loadConfig } from '../config/index.js';
-import { ConfigError } from './errors.js';
+import { ConfigError, WechatMpError } from './errors.js';
 import { startService } from './server/service.js';
 
 async function main(): Promise<void> {
@@ -23,6 +25,11 @@ async function main(): Promise<void> {
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`${err.message}\n`);
+      process.exit(1);
+    }
+    if (err instanceof WechatMpError) {
+      // Start-up failures a person can act on (port in use, bad handlers module): what and what to do.
+      process.stderr.write(`${err.message}\nWhat to do: ${err.action}\n`);
       process.exit(1);
     }
     throw err;

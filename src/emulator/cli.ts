@@ -1,5 +1,7 @@
+#!/usr/bin/env node
 /**
- * `npm run emulator -- --port 4000 [--host 127.0.0.1] [--app APPID:SECRET]... [--daily-quota N]`
+ * `npx wechat-emulator --port 4000 [--host 127.0.0.1] [--app APPID:SECRET]... [--daily-quota N]`
+ * (`npm run emulator -- ...` in a clone).
  *
  * Starts the emulator, prints its base URL and the sandbox credentials, and stops on SIGINT/SIGTERM.
  * Secrets of apps given with --app are not printed.
@@ -10,10 +12,12 @@ import { SANDBOX_APP } from './constants.js';
 import type { EmulatorApp } from './options.js';
 import { startEmulator } from './server.js';
 
-const USAGE = `usage: npm run emulator -- [--port 4000] [--host 127.0.0.1] [--app APPID:SECRET]... [--daily-quota N] [--no-sandbox]`;
+const USAGE = `usage: wechat-emulator [--port 4000] [--host 127.0.0.1] [--app APPID:SECRET]... [--daily-quota N] [--no-sandbox]
+       (in a clone: npm run emulator -- [options])`;
 
+/** A usage mistake: one sentence and where the usage is (the usage itself only on --help). */
 function fail(message: string): never {
-  console.error(`emulator: ${message}\n${USAGE}`);
+  console.error(`emulator: ${message}\nRun with --help for the options.`);
   process.exit(2);
 }
 
@@ -57,6 +61,10 @@ async function main(): Promise<void> {
     apps,
     includeSandboxApp: !values['no-sandbox'],
   }).catch((err: unknown) => {
+    if (err instanceof WechatMpError && err.code === 'WMP_ERR_LISTEN') {
+      console.error(`emulator: ${err.message}`);
+      process.exit(1);
+    }
     if (err instanceof WechatMpError) fail(err.message);
     throw err;
   });

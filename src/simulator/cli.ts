@@ -1,19 +1,33 @@
+#!/usr/bin/env node
 /**
- * `npm run simulate -- [options] <message>`: push one message or event to the webhook as WeChat
- * would and print the validated reply. Exit 0 on a valid reply (or none), 1 on an invalid reply or
+ * `npx wechat-simulate [options] <message>` (`npm run simulate -- ...` in a clone): push one message
+ * or event to the webhook as WeChat would and print the validated reply. Exit 0 on a valid reply (or none), 1 on an invalid reply or
  * no answer, 2 on bad usage or configuration.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { parse as parseDotenv } from 'dotenv';
 import { WechatMpError } from '../errors.js';
-import { parseMessageArgs, resolveSimulateOptions, SIMULATE_USAGE } from './cli-args.js';
+import { parseMessageArgs, resolveSimulateOptions, SIMULATE_HELP_HINT, SIMULATE_USAGE } from './cli-args.js';
 import { formatResult } from './format.js';
 import { SimulationError, simulate } from './simulate.js';
 
 function exitWith(code: number, message: string): never {
   console.error(message);
   process.exit(code);
+}
+
+/** A usage mistake: one plain sentence and where the full usage is; never the whole usage. */
+function usageMistake(sentence: string): never {
+  exitWith(2, `simulate: ${sentence}\n${SIMULATE_HELP_HINT}`);
+}
+
+/** node:util parseArgs failures in plain words. */
+function argsMistake(err: Error & { code?: string }): string {
+  const option = /'(-[^']*)'/.exec(err.message)?.[1];
+  if (err.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && option) return `there is no option ${option.split(' ')[0]}`;
+  if (err.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' && option) return `the option ${option.split(' ')[0]} needs a value after it`;
+  return err.message;
 }
 
 async function main(): Promise<void> {
@@ -36,7 +50,7 @@ async function main(): Promise<void> {
       },
     });
   } catch (err) {
-    exitWith(2, `simulate: ${(err as Error).message}\n${SIMULATE_USAGE}`);
+    usageMistake(argsMistake(err as Error));
   }
   const { values, positionals } = parsed;
   if (values.help) {
@@ -44,7 +58,7 @@ async function main(): Promise<void> {
     return;
   }
   const envFile = values['env-file'] ?? '.env';
-  if (values['env-file'] !== undefined && !existsSync(envFile)) exitWith(2, `simulate: no such env file ${envFile}`);
+  if (values['env-file'] !== undefined && !existsSync(envFile)) usageMistake(`there is no env file at ${envFile}`);
   const fileEnv = existsSync(envFile) ? parseDotenv(readFileSync(envFile)) : {};
   let options;
   let spec;
@@ -52,7 +66,7 @@ async function main(): Promise<void> {
     spec = parseMessageArgs(positionals);
     options = resolveSimulateOptions(values, { ...fileEnv, ...process.env });
   } catch (err) {
-    if (err instanceof WechatMpError) exitWith(2, `simulate: ${err.message}\n${SIMULATE_USAGE}`);
+    if (err instanceof WechatMpError) usageMistake(err.message);
     throw err;
   }
   try {
