@@ -111,6 +111,11 @@ export const ERROR_CODES = Object.freeze({
     action: 'Check MongoDB; until it is back, a retry reaching another instance may be handled twice.',
     status: 503,
   },
+  WMP_ERR_LISTEN: {
+    meaning: 'An HTTP server could not bind its address: the port is taken by another process, or the host is not an address of this machine.',
+    action: 'Stop what holds the port, or pick a free one (PORT for the service, --port for the emulator and the sandbox); check HOST.',
+    status: 500,
+  },
   WMP_ERR_EMULATOR: {
     meaning: 'The local WeChat emulator was given a bad control request or option.',
     action: 'Fix the control request or option named in the message (README, "Offline WeChat").',
