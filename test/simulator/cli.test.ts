@@ -68,12 +68,29 @@ describe('npm run simulate', () => {
     }
   });
 
-  test('missing configuration or bad words exit 2 with the usage', async () => {
+  test('missing configuration or bad words exit 2 with one plain sentence; the usage is on --help only', async () => {
     const noToken = await run(['text', 'x']);
     assert.equal(noToken.code, 2);
-    assert.match(noToken.stderr, /WECHAT_TOKEN/);
+    assert.match(noToken.stderr, /^simulate: WECHAT_TOKEN is not set: put the webhook Token in the environment or in \.\/\.env/);
     const badWord = await run(['--sandbox', 'sticker']);
     assert.equal(badWord.code, 2);
-    assert.match(badWord.stderr, /unknown message "sticker"[\s\S]*usage: npm run simulate/);
+    assert.equal(
+      badWord.stderr,
+      'simulate: the simulator does not know the message "sticker"; send one of text, image, voice, video, shortvideo, location, link or event\n' +
+        'Run with --help for the messages and options.\n',
+    );
+    const nothing = await run(['--sandbox']);
+    assert.match(nothing.stderr, /^simulate: nothing to send: name a message, for example: text "hello"\n/);
+    const badFlag = await run(['--sandbox', '--colour', 'text', 'x']);
+    assert.equal(badFlag.code, 2);
+    assert.match(badFlag.stderr, /^simulate: there is no option --colour\n/);
+    for (const r of [noToken, badWord, nothing, badFlag]) {
+      assert.doesNotMatch(r.stderr, /usage:|Invalid option|expected /, r.stderr);
+      assert.equal(r.stderr.trim().split('\n').length, 2, r.stderr);
+    }
+    const help = await run(['--help']);
+    assert.equal(help.code, 0);
+    assert.match(help.stdout, /^usage: wechat-simulate \[options\] <message>/);
+    assert.match(help.stdout, /event CLICK <key>/);
   });
 });
