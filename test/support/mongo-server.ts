@@ -15,6 +15,7 @@ import { constants as fsConstants } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { formatElapsed, startProgress } from './progress.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -133,7 +134,8 @@ export async function ensureFerretdb(log: (line: string) => void = () => {}): Pr
   if (!go) throw new Error('FerretDB is not built and no Go toolchain is on PATH');
   await mkdir(dir, { recursive: true });
   const started = Date.now();
-  log(`[test-db] building FerretDB ${FERRETDB_VERSION} into ${dir} (first use only)...`);
+  log(`[test-db] building FerretDB ${FERRETDB_VERSION} into ${dir} (first use only; takes a minute or two)...`);
+  const stopProgress = startProgress((ms) => log(`[test-db] still building FerretDB (${formatElapsed(ms)} elapsed)`));
   const work = await mkdtemp(path.join(os.tmpdir(), 'ferretdb-src-'));
   try {
     const { stdout } = await execFileAsync(go, ['mod', 'download', '-json', `${FERRETDB_MODULE}@${FERRETDB_VERSION}`], {
@@ -157,6 +159,7 @@ export async function ensureFerretdb(log: (line: string) => void = () => {}): Pr
     log(`[test-db] built FerretDB in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     return bin;
   } finally {
+    stopProgress();
     await rm(work, { recursive: true, force: true }).catch(() => {});
   }
 }
