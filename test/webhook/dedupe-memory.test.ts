@@ -9,6 +9,8 @@ import { reply } from '../../src/webhook/replies.js';
 import { dedupeStoreSuite } from './support/dedupe-suite.js';
 import { WechatCipher } from '../../src/webhook/crypto.js';
 import { AES_KEY, APP_ID, PATH, encryptedRequest, replyEncrypt, eventXml, makeApp, signedQuery, textXml, xmlMessage } from './support/fixtures.js';
+import { deferred } from '../support/deferred.js';
+import { until } from '../support/until.js';
 
 dedupeStoreSuite('MemoryDedupeStore', () => new MemoryDedupeStore());
 
@@ -49,15 +51,22 @@ test('dedupe keys: MsgId for messages, sender+CreateTime+Event+EventKey for even
 
 test('3 concurrent deliveries of one MsgId: the handler runs once, all get the same reply', async () => {
   let runs = 0;
-  const app = makeApp({}, {
+  const release = deferred();
+  const hits: string[] = [];
+  const app = makeApp({ observer: { onDedupeHit: (e) => hits.push(e.state) } }, {
     text: async (m) => {
       runs++;
-      await new Promise((r) => setTimeout(r, 100));
+      await release.promise;
       return reply.text(`handled ${m.Content} #${runs}`);
     },
   });
   const xml = textXml('once', '900001');
-  const res = await Promise.all([1, 2, 3].map(() => request(app.callback()).post(`${PATH}?${signedQuery()}`).send(xml)));
+  const sent = Promise.all([1, 2, 3].map(() => request(app.callback()).post(`${PATH}?${signedQuery()}`).send(xml)));
+  // The handler holds the first delivery until both re-deliveries have found it in flight.
+  await until(() => hits.length === 2, { what: 'two re-deliveries waiting' });
+  release.resolve();
+  const res = await sent;
+  assert.deepEqual(hits, ['inflight', 'inflight']);
   assert.equal(runs, 1);
   assert.ok(res.every((r) => r.status === 200));
   assert.equal(parseXml(res[0]!.text).Content, 'handled once #1');

@@ -7,6 +7,8 @@ import { MongoDedupeStore } from '../../src/webhook/dedupe/mongo-store.js';
 import { parseXml } from '../../src/webhook/xml.js';
 import type { HandlerMap } from '../../src/webhook/registry.js';
 import { dedupeStoreSuite } from './support/dedupe-suite.js';
+import { deferred } from '../support/deferred.js';
+import { until } from '../support/until.js';
 import { PATH, makeApp, signedQuery, textXml, eventXml } from './support/fixtures.js';
 
 let db: TestDatabase;
@@ -45,17 +47,24 @@ test('MongoDedupeStore keeps one document per key and sweeps expired ones withou
 
 test('two app instances sharing MongoDedupeStore: 3 concurrent deliveries run the handler once', async () => {
   let runs = 0;
+  const release = deferred();
+  const hits: string[] = [];
   const handlers: HandlerMap = {
     text: async (m) => {
       runs++;
-      await new Promise((r) => setTimeout(r, 150));
+      await release.promise;
       return `shared ${m.Content} #${runs}`;
     },
   };
-  const a = makeApp({ dedupe: new MongoDedupeStore(db.connection) }, handlers);
-  const b = makeApp({ dedupe: new MongoDedupeStore(second) }, handlers);
+  const observer = { onDedupeHit: (e: { state: string }) => hits.push(e.state) };
+  const a = makeApp({ dedupe: new MongoDedupeStore(db.connection), observer }, handlers);
+  const b = makeApp({ dedupe: new MongoDedupeStore(second), observer }, handlers);
   const xml = textXml('hello', '880001');
-  const res = await Promise.all([a, b, b].map((app) => request(app.callback()).post(`${PATH}?${signedQuery()}`).send(xml)));
+  const sent = Promise.all([a, b, b].map((app) => request(app.callback()).post(`${PATH}?${signedQuery()}`).send(xml)));
+  // The handler holds the first delivery until both re-deliveries have found it held.
+  await until(() => hits.length === 2, { what: 'two re-deliveries waiting' });
+  release.resolve();
+  const res = await sent;
   assert.equal(runs, 1);
   assert.ok(res.every((r) => r.status === 200));
   assert.equal(new Set(res.map((r) => r.text)).size, 1, 'identical replies from both instances');
