@@ -1,5 +1,5 @@
 /**
- * The encryption envelope of compatible and safe mode (docs/protocol.md section 3): opening a POST
+ * The encryption envelope of compatible and safe mode (docs/protocol.md section 5): opening a POST
  * body (`<Encrypt>` checked against `msg_signature`, decrypted with the current or the previous key)
  * and sealing a reply with the key that opened the request.
  */
