@@ -8,7 +8,7 @@
  *
  * Longer than 300 lines on purpose: it is one table, and its value is that every variable is in it.
  */
-import type { AppConfig } from './index.js';
+import { LOG_LEVELS, type AppConfig } from './app-config.js';
 import { DEFAULT_REFRESH_MARGIN_SECONDS } from '../src/token/options.js';
 import { DEFAULT_BODY_LIMIT_BYTES, DEFAULT_DEDUPE_TTL_SECONDS, DEFAULT_REPLY_DEADLINE_MS, DEFAULT_TIMESTAMP_WINDOW_SECONDS } from '../src/webhook/options.js';
 import { DEFAULT_TOKEN_MODE, DEFAULT_WECHAT_API_BASE } from '../src/wechat/options.js';
@@ -23,8 +23,6 @@ export const DEFAULT_WEBHOOK_PATH = '/wechat';
 export const DEFAULT_DATA_DIR = './data';
 /** Routes of the service that `WEBHOOK_PATH` may not take. */
 export const RESERVED_PATHS = ['/healthz', '/readyz', '/metrics', '/internal'] as const;
-/** Log levels accepted by `LOG_LEVEL`. */
-export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 /** Dotted paths of the leaves of `T` (`'wechat.appId'`, `'tokenStore'`). */
 type FieldPath<T> = { [K in keyof T & string]: T[K] extends Record<string, unknown> ? `${K}.${FieldPath<T[K]>}` : K }[keyof T & string];

@@ -232,7 +232,11 @@ function errorBoundary(logger: Logger): Koa.Middleware {
       }
       if (err instanceof WechatMpError) {
         // The registry (src/errors.ts) decides the status: 503 for an upstream or store failure.
-        logger.warn({ event: 'http.upstream_error', path: ctx.path, code: err.code }, 'request failed: upstream or store unavailable');
+        if (err.statusCode >= 500 && err.statusCode !== 503) {
+          logger.error({ event: 'http.error', path: ctx.path, code: err.code, err: { message: err.message, stack: err.stack } }, 'request failed');
+        } else {
+          logger.warn({ event: 'http.upstream_error', path: ctx.path, code: err.code }, 'request failed: upstream or store unavailable');
+        }
         ctx.status = err.statusCode;
         ctx.body = { error: err.code };
         return;

@@ -141,7 +141,8 @@ export class HttpClient {
         return { status, json, attempts: attempt };
       } catch (err) {
         if (!(err instanceof Transient)) throw err;
-        if (attempt >= attempts) throw new UpstreamError(spec.endpoint, err.kind, attempt, err.detail, err.extra);
+        // close() destroyed the pool under this call: a retry would only open a new one and wait again.
+        if (attempt >= attempts || this.#closed) throw new UpstreamError(spec.endpoint, err.kind, attempt, err.detail, err.extra);
         await this.#sleep(this.backoffMs(attempt));
       }
     }
