@@ -29,7 +29,10 @@ export function requestLog(logger: Logger, metrics: ServiceMetrics | undefined, 
       // Probes are polled constantly: keep them out of the info log. A 503 from /readyz is an
       // expected answer (not ready yet, or MongoDB away), not a server error worth an alert.
       const probe = route === '/healthz' || route === '/metrics' || route === '/readyz';
-      const level = probe ? (status >= 500 ? 'warn' : 'debug') : status >= 500 ? 'error' : 'info';
+      // Unauthenticated and rate-limited answers are what a flood produces: their reasons are logged
+      // once per interval with a count (src/log/rejection-log.ts), so one line each would only amplify it.
+      const flood = status === 401 || status === 429;
+      const level = probe || flood ? (status >= 500 ? 'warn' : 'debug') : status >= 500 ? 'error' : 'info';
       logger[level](
         {
           event: 'http.request',

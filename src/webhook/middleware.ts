@@ -14,6 +14,9 @@ import { performance } from 'node:perf_hooks';
 import type Koa from 'koa';
 import { readBody } from './body.js';
 import { DedupeCoordinator } from './dedupe/coordinator.js';
+import { MemoryDedupeStore } from './dedupe/memory-store.js';
+import { ReplayGuard, REPLAY_REASON } from './replay-guard.js';
+import { RejectionLog } from '../log/rejection-log.js';
 import { dedupeKey } from './dedupe/store.js';
 import { openEnvelope, sealEnvelope } from './envelope.js';
 import { HandlerRunner, type Answer } from './handler-runner.js';
@@ -68,10 +71,14 @@ export function webhook(options: WebhookOptions, handlers: HandlerMap | HandlerR
     ...o,
     onDegraded: (degraded) => notify(o.logger, () => o.observer.onDedupeStore?.({ degraded })),
   });
+  // Replay bindings live as long as the timestamp window: in their own store when deliveries are
+  // remembered in memory (so they do not push deliveries out early), in the shared store otherwise.
+  const replay = new ReplayGuard(o.dedupe instanceof MemoryDedupeStore ? new MemoryDedupeStore() : dedupe.store, o.timestampWindowSeconds);
+  const rejections = new RejectionLog(o.logger, { now: o.now });
   const middleware: Koa.Middleware = async (ctx) => {
     const started = performance.now();
     try {
-      if (ctx.method === 'POST') await post(ctx, o, dedupe, runner, started);
+      if (ctx.method === 'POST') await post(ctx, o, dedupe, replay, runner, started);
       else if (ctx.method === 'GET') get(ctx, o, started);
       else {
         ctx.set('Allow', 'GET, POST');
@@ -84,7 +91,8 @@ export function webhook(options: WebhookOptions, handlers: HandlerMap | HandlerR
       ctx.status = status;
       ctx.set('Content-Type', TEXT_TYPE);
       ctx.body = reason;
-      o.logger.warn({ event: 'webhook.rejected', status, code: (err as WebhookRequestError).code, reason, method: ctx.method }, 'webhook request rejected');
+      // One line per reason per interval with a count: a flood of forged requests cannot flood the log.
+      rejections.record('webhook.rejected', reason, { status, code: (err as WebhookRequestError).code, method: ctx.method });
       finished(o, 'rejected', status, undefined, started, reason);
     }
   };
@@ -97,15 +105,21 @@ function get(ctx: Koa.Context, o: ResolvedWebhookOptions, started: number): void
   if (q.echostr === undefined) throw new WebhookRequestError('WMP_ERR_WEBHOOK_REQUEST', 'missing echostr');
   ctx.status = 200;
   ctx.set('Content-Type', TEXT_TYPE);
+  // The echo reflects input: never let a browser sniff it into something it would render.
+  ctx.set('X-Content-Type-Options', 'nosniff');
   ctx.body = q.echostr;
   finished(o, 'echo', 200, undefined, started);
 }
 
-async function post(ctx: Koa.Context, o: ResolvedWebhookOptions, dedupe: DedupeCoordinator, runner: HandlerRunner, started: number): Promise<void> {
+async function post(ctx: Koa.Context, o: ResolvedWebhookOptions, dedupe: DedupeCoordinator, replay: ReplayGuard, runner: HandlerRunner, started: number): Promise<void> {
   const startedAt = o.now();
   const q = parseWebhookQuery(ctx.querystring);
   verifyQuery(q, o.token, startedAt, o.timestampWindowSeconds);
-  const opened = openEnvelope(parseXml(await readBody(ctx, o.bodyLimitBytes)), q, o);
+  const body = await readBody(ctx, o.bodyLimitBytes);
+  // The signature does not cover the body: a captured query must not carry a body of the attacker's.
+  const bound = replay.check(q, body, startedAt);
+  if ((bound instanceof Promise ? await bound : bound) === 'different') throw new WebhookRequestError('WMP_ERR_SIGNATURE', REPLAY_REASON);
+  const opened = openEnvelope(parseXml(body), q, o);
   const message = toMessage(opened.fields);
   const state: WechatRequestState = { msgType: message.MsgType, msgId: messageId(message), event: isEvent(message) ? message.Event : undefined };
   ctx.state.wechat = state;

@@ -64,13 +64,15 @@ function make(config: AppConfig, deps: Parameters<typeof createApp>[2] = {}): We
 let seq = 0;
 function signedPost(app: WechatApp, spec: SimMessageSpec, msgId?: string) {
   const now = Math.floor(Date.now() / 1000);
+  // A nonce per delivery, as WeChat sends (a reused query with another body is refused as a replay).
+  const nonce = `n${++seq}`;
   const xml = buildMessageXml(spec, {
     toUser: SANDBOX_APP.accountId,
     fromUser: 'oUser0000000000000000000001',
     createTime: now,
-    msgId: spec.type === 'event' ? undefined : (msgId ?? `90000000000000${String(++seq).padStart(5, '0')}`),
+    msgId: spec.type === 'event' ? undefined : (msgId ?? `90000000000000${String(seq).padStart(5, '0')}`),
   });
-  const d = buildDelivery({ xml, mode: 'plain', token: SANDBOX_APP.token, accountId: SANDBOX_APP.accountId, openId: 'oUser0000000000000000000001', timestamp: String(now), nonce: `n${seq}` });
+  const d = buildDelivery({ xml, mode: 'plain', token: SANDBOX_APP.token, accountId: SANDBOX_APP.accountId, openId: 'oUser0000000000000000000001', timestamp: String(now), nonce });
   return request(app.callback()).post('/wechat').query(d.query).set('Content-Type', 'text/xml').send(d.body);
 }
 

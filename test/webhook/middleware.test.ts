@@ -233,8 +233,10 @@ test('bad inputs get their status and a short reason, never a 5xx', async () => 
     { name: 'PUT', send: () => request(cb).put(`${PATH}?${signedQuery()}`).send('x'), status: 405, reason: /method not allowed/ },
     { name: 'DELETE', send: () => request(cb).delete(PATH), status: 405, reason: /method not allowed/ },
   ];
+  const reasons = new Set<string>();
   for (const c of cases) {
     const res = await c.send();
+    reasons.add(res.text);
     assert.equal(res.status, c.status, `${c.name}: ${res.status} ${res.text}`);
     assert.match(res.text, c.reason, c.name);
     assert.ok(res.text.length < 80, `${c.name}: short reason`);
@@ -242,7 +244,8 @@ test('bad inputs get their status and a short reason, never a 5xx', async () => 
   }
   const rejected = events.filter((e) => e.outcome === 'rejected');
   assert.equal(rejected.length, cases.length);
-  assert.equal(log.lines.filter((l) => l.obj.event === 'webhook.rejected').length, cases.length);
+  // Rejections are logged once per reason per interval (a repeated reason is only counted).
+  assert.equal(log.lines.filter((l) => l.obj.event === 'webhook.rejected').length, reasons.size);
   // no secret in any log line or reason
   const text = log.text();
   for (const secret of [TOKEN, AES_KEY]) assert.ok(!text.includes(secret), 'a secret reached the log');
@@ -388,4 +391,20 @@ test('options are validated when the middleware is built, never echoing secrets'
   );
   assert.doesNotThrow(() => webhook({ ...base, encodingAESKey: AES_KEY, previousEncodingAESKey: PREVIOUS_AES_KEY }, exampleHandlers()));
   assert.ok(reply.text('x'));
+});
+
+test('hardening: the echoed echostr is served with X-Content-Type-Options: nosniff', async () => {
+  const app = makeApp({}, {});
+  const res = await request(app.callback()).get(`${PATH}?${signedQuery({ extra: { echostr: '<script>alert(1)</script>' } })}`);
+  assert.equal(res.status, 200);
+  assert.equal(res.headers['x-content-type-options'], 'nosniff');
+  assert.match(res.headers['content-type'] ?? '', /text\/plain/);
+});
+
+test('hardening: a flood of unsigned requests writes one rejection line per reason, not one per request', async () => {
+  const log = memoryLogger();
+  const app = makeApp({ logger: log }, {});
+  for (let i = 0; i < 300; i++) assert.equal((await request(app.callback()).post(`${PATH}?signature=x&timestamp=1&nonce=${i}`).send('<xml/>')).status, 401);
+  for (let i = 0; i < 50; i++) assert.equal((await request(app.callback()).post(PATH).send('<xml/>')).status, 401);
+  assert.equal(log.lines.filter((l) => l.obj.event === 'webhook.rejected').length, 2, 'invalid signature, missing signature');
 });

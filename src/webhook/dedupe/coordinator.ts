@@ -69,6 +69,11 @@ export class DedupeCoordinator {
           });
   }
 
+  /** The store deliveries are claimed in (a shared one wrapped with its in-process fallback). */
+  get store(): DedupeStore {
+    return this.#store;
+  }
+
   /**
    * Answer the delivery `key`: `run()` when this is its first delivery, else the first delivery's
    * body through `duplicate(body)`. `startedAt` (on the injected clock) bounds the wait for another
