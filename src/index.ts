@@ -27,6 +27,9 @@ export type { WechatApis, ApiContext } from './wechat/api/index.js';
 export type { MenuApi, Menu, MenuButton, MenuInfo } from './wechat/api/menu.js';
 export { customMessageOf, type MessageApi, type CustomMessage } from './wechat/api/message.js';
 export type { DomainApi } from './wechat/api/domain.js';
+export { jsapiSignature, type JssdkApi, type JssdkConfig, type JssdkConfigInput, type CardExt, type CardExtInput, type TicketType, type ReportCheck } from './wechat/api/jssdk.js';
+export type { OAuthApi, OAuthGrant, OAuthUserInfo, OAuthScope, OAuthAccessToken, OAuthRefreshToken, AuthorizeUrlInput } from './wechat/api/oauth.js';
+export { oauthLogin, type OAuthLogin, type OAuthLoginOptions } from './oauth/login.js';
 export { WechatApiError, TokenPermanentError, TokenQuotaError, UpstreamError, TokenSourceError, type TokenFailureReason, type UpstreamFailureKind } from './wechat/errors.js';
 
 // Tokens: events, stores, the MongoDB models.

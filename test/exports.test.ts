@@ -35,6 +35,8 @@ const ROOT_EXPORTS = [
   'customMessageOf',
   'getTokenLeaseModel',
   'getTokenModel',
+  'jsapiSignature',
+  'oauthLogin',
   'reply',
   'webhook',
 ];

@@ -24,7 +24,8 @@ import { InvalidOptionError } from '../errors.js';
 import { bindStore } from '../token/store-adapter.js';
 import type { RefreshedEvent, RefreshFailedEvent, SavedEvent, StoreErrorEvent } from '../token/events.js';
 import { TokenManager, type TokenStatus } from '../token/token-manager.js';
-import { accessTokenOf, credentialOf, type AccessToken, type CredentialFetcher } from '../token/types.js';
+import { credentialKey } from '../token/credential-key.js';
+import { accessTokenOf, credentialOf, type AccessToken, type Credential, type CredentialFetcher } from '../token/types.js';
 import { createApis, type ApiContext, type WechatApis } from './api/index.js';
 import type { Menu, MenuInfo } from './api/menu.js';
 import type { CustomMessage } from './api/message.js';
@@ -91,14 +92,8 @@ export class Wechat extends EventEmitter<WechatEvents> {
       const endpoint = new UpstreamTokenEndpoint({ appId: o.appId, appSecret: o.appSecret, apiBase: o.apiBase, mode: o.tokenMode, http: this.#http, now: o.now });
       fetcher = { source: 'upstream', fetch: async (ctx) => credentialOf(await endpoint.fetch(ctx)), classify: classifyTokenFailure };
     }
-    this.#manager = new TokenManager<AccessToken>({
+    const managerOptions = {
       appId: o.appId,
-      kind: 'access_token',
-      fetcher,
-      present: accessTokenOf,
-      store,
-      // A central token service coordinates refreshes itself.
-      useLease: o.tokenSource === undefined,
       now: o.now,
       logger: o.logger,
       refreshMarginMs: o.refreshMarginMs,
@@ -113,12 +108,18 @@ export class Wechat extends EventEmitter<WechatEvents> {
       timers: o.timers,
       sleep: o.sleep,
       random: o.random,
-    });
-    // The token layer's events, under the same names.
-    this.#manager.on('refreshed', (e) => this.emit('refreshed', e));
-    this.#manager.on('refreshFailed', (e) => this.emit('refreshFailed', e));
-    this.#manager.on('saved', (e) => this.emit('saved', e));
-    this.#manager.on('storeError', (e) => this.emit('storeError', e));
+    };
+    // A central token service coordinates refreshes itself.
+    this.#manager = new TokenManager<AccessToken>({ ...managerOptions, kind: 'access_token', fetcher, present: accessTokenOf, store, useLease: o.tokenSource === undefined });
+    this.#forward(this.#manager);
+    // Tickets are credentials of the same layer, under their own store key (src/token/credential-key.ts).
+    // The tutorials' get/saveAccessToken functions hold one token only: tickets then stay in memory.
+    const credential = <T>(kind: string, fetcher: CredentialFetcher, present: (c: Credential) => T): TokenManager<T> => {
+      const m = new TokenManager<T>({ ...managerOptions, kind, fetcher, present, store: bindStore(credentialKey(o.appId, kind), o.store, {}), useLease: true });
+      this.#forward(m);
+      this.#onClose.push(() => m.close());
+      return m;
+    };
     this.#request = createApiRequest({
       apiBase: o.apiBase,
       http: this.#http,
@@ -134,8 +135,18 @@ export class Wechat extends EventEmitter<WechatEvents> {
       now: o.now,
       logger: o.logger,
       onClose: (fn) => void this.#onClose.push(fn),
+      credential,
+      appSecret: o.appSecret,
     };
     Object.assign(this, createApis(ctx));
+  }
+
+  /** The token layer's events, under the same names. */
+  #forward(m: TokenManager<unknown>): void {
+    m.on('refreshed', (e) => this.emit('refreshed', e));
+    m.on('refreshFailed', (e) => this.emit('refreshFailed', e));
+    m.on('saved', (e) => this.emit('saved', e));
+    m.on('storeError', (e) => this.emit('storeError', e));
   }
 
   /** The AppID. @deprecated use {@link Wechat.appId}; kept for one release. */

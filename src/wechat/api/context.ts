@@ -2,6 +2,8 @@
  * What every API area receives from the client that hosts it.
  */
 import type { Logger } from '../../log/logger.js';
+import type { TokenManager } from '../../token/token-manager.js';
+import type { Credential, CredentialFetcher } from '../../token/types.js';
 import type { HttpClient } from '../http-client.js';
 import type { ApiRequest } from '../request.js';
 
@@ -20,4 +22,12 @@ export interface ApiContext {
   readonly logger: Logger;
   /** Register work to run when the client closes (timers, caches); runs before the HTTP pool closes. */
   onClose(fn: () => Promise<void> | void): void;
+  /**
+   * A credential of the token layer beside the access_token (a ticket): memory -> the client's store
+   * (under its own key) -> `fetcher`, with the lease, refresh-ahead, cooldowns and events of the token.
+   * Closed with the client.
+   */
+  credential<T>(kind: string, fetcher: CredentialFetcher, present: (c: Credential) => T): TokenManager<T>;
+  /** The AppSecret (absent with a central token service); for the calls that carry it (OAuth). */
+  readonly appSecret: string | undefined;
 }

@@ -5,14 +5,18 @@
  */
 import type { ApiContext } from './context.js';
 import { domainApi } from './domain.js';
+import { jssdkApi } from './jssdk.js';
 import { menuApi } from './menu.js';
 import { messageApi } from './message.js';
+import { oauthApi } from './oauth.js';
 
 /** Every API area, by the property name it takes on a `Wechat` client. */
 export const API_AREAS = {
   domain: domainApi,
+  jssdk: jssdkApi,
   menu: menuApi,
   message: messageApi,
+  oauth: oauthApi,
 } as const satisfies Record<string, (ctx: ApiContext) => object>;
 
 /** The API areas of a client: `wechat.menu`, `wechat.message`, ... */
