@@ -5,14 +5,26 @@
  *
  * - `quota`: the issuer's quota is spent; pause for the quota cooldown and raise an alert;
  * - `permanent`: bad credentials, a missing whitelist entry...; pause for the permanent cooldown;
- * - `transient`: no pause (the background refresher backs off on its own).
+ * - `rate_limited`: the issuer asks to retry later (WeChat's 45011, "next minute"); pause at least
+ *   {@link RATE_LIMITED_PAUSE_MS};
+ * - `transient`: a short pause growing with each failure in a row (exponential with jitter, 1 s to
+ *   60 s), reset by a success, so a failing issuer sees one call per pause, not one per caller.
  *
- * During a pause every caller gets the error that started it, which is neither logged nor reported
- * again, and a call during the pause does not extend it (the pause must end under steady traffic).
+ * During a pause every caller (and the background refresher) gets the error that started it at once,
+ * which is neither logged nor reported again, and a call during the pause does not extend it (the
+ * pause must end under steady traffic).
  */
 import type { WechatMpError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import type { FailureClass } from './types.js';
+import { backoffMs } from '../util/backoff.js';
+
+/** Least pause after a `rate_limited` failure, ms. */
+export const RATE_LIMITED_PAUSE_MS = 60_000;
+/** First pause after a `transient` failure, ms (doubles per failure in a row, with jitter). */
+export const TRANSIENT_PAUSE_BASE_MS = 1_000;
+/** Longest pause after `transient` failures, ms. */
+export const TRANSIENT_PAUSE_MAX_MS = 60_000;
 
 /** Options of {@link Cooldown}. */
 export interface CooldownOptions {
@@ -42,6 +54,7 @@ export class Cooldown {
   readonly #o: CooldownOptions;
   #error: WechatMpError | undefined;
   #until = 0;
+  #transientInARow = 0;
 
   constructor(options: CooldownOptions) {
     this.#o = options;
@@ -57,6 +70,11 @@ export class Cooldown {
     return this.#until;
   }
 
+  /** A fetch succeeded: the next transient failure starts from the shortest pause again. */
+  succeeded(): void {
+    this.#transientInARow = 0;
+  }
+
   /**
    * Take note of a failed fetch. `repeat`: it is the error of the running pause, answered to another
    * caller (report nothing). `paused`: a pause started (and was logged). `none`: no pause.
@@ -64,11 +82,22 @@ export class Cooldown {
   record(error: WechatMpError, cls: FailureClass): CooldownOutcome {
     const now = this.#o.now();
     if (error === this.#error && now < this.#until) return 'repeat';
-    if (cls === 'transient') return 'none';
-    const pauseMs = cls === 'quota' ? this.#o.quotaMs : this.#o.permanentMs;
+    const pauseMs =
+      cls === 'quota'
+        ? this.#o.quotaMs
+        : cls === 'permanent'
+          ? this.#o.permanentMs
+          : cls === 'rate_limited'
+            ? RATE_LIMITED_PAUSE_MS
+            : backoffMs(++this.#transientInARow, { baseMs: TRANSIENT_PAUSE_BASE_MS, maxMs: TRANSIENT_PAUSE_MAX_MS });
     this.#error = error;
     this.#until = now + pauseMs;
     const fields = { appid: this.#o.appId, kind: this.#o.kind, ...errorLogFields(error), pauseSeconds: Math.round(pauseMs / 1000) };
+    if (cls === 'transient' || cls === 'rate_limited') {
+      // Once per pause, whatever the number of callers.
+      this.#o.logger.warn({ event: 'token.refresh_failed', ...fields, pauseMs: Math.round(pauseMs) }, `${this.#o.kind} refresh failed; callers get this error until the pause ends: ${error.message}`);
+      return 'paused';
+    }
     if (cls === 'quota') {
       this.#o.logger.error(
         { event: 'token.quota_exhausted', ...fields },

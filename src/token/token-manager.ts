@@ -230,6 +230,7 @@ export class TokenManager<T = Credential> extends EventEmitter<TokenManagerEvent
         if (event) emitSafely(this, this.#o.logger, 'refreshed', event);
         // stable_token before its rotation window (or a central service that has not refreshed yet)
         // may return a credential that is already due: do not spin on it.
+        this.#cooldown.succeeded();
         this.#scheduler.succeeded(this.#o.now() >= c.expiresAt - this.#o.marginMs);
         return c;
       },

@@ -33,7 +33,9 @@ export type FailureClass =
   | 'quota'
   /** Retrying cannot fix it (bad credentials, IP not whitelisted): pause for the permanent-error cooldown. */
   | 'permanent'
-  /** Anything else: retried with backoff. */
+  /** The issuer asks to retry later (a per-minute limit): pause for at least a minute. */
+  | 'rate_limited'
+  /** Anything else: callers share a short pause growing with each failure in a row. */
   | 'transient';
 
 /** Where new credentials come from (WeChat, a central token service). */

@@ -39,11 +39,15 @@ export const PERMANENT_TOKEN_ERRCODES: Readonly<Record<number, TokenFailureReaso
 
 /** Daily quota exhausted. */
 export const QUOTA_ERRCODE = 45009;
+/** Per-minute rate limit ("retry next minute"). */
+export const RATE_LIMIT_ERRCODE = 45011;
 
 /** How a failed token request affects the next ones (the token manager pauses on `quota` and `permanent`). */
 export function classifyTokenFailure(err: unknown): FailureClass {
   if (err instanceof TokenQuotaError) return 'quota';
   if (err instanceof TokenPermanentError) return 'permanent';
+  // 45011: "API minute-quota reached, retry next minute" (docs/protocol.md).
+  if ((err as { errcode?: unknown } | null)?.errcode === RATE_LIMIT_ERRCODE) return 'rate_limited';
   return 'transient';
 }
 
@@ -143,7 +147,7 @@ export class UpstreamTokenEndpoint {
       const errmsg = maskSecrets(typeof json.errmsg === 'string' ? json.errmsg : '', [o.appSecret]);
       if (errcode === QUOTA_ERRCODE) throw new TokenQuotaError(endpoint, errmsg);
       // 45011 (minute quota) and other rate limits: transient, but retrying within ms cannot help.
-      if (errcode === 45011) throw new UpstreamError(endpoint, 'errcode', 1, `errcode ${errcode}: ${errmsg}`, { errcode });
+      if (errcode === RATE_LIMIT_ERRCODE) throw new UpstreamError(endpoint, 'errcode', 1, `errcode ${errcode}: ${errmsg}`, { errcode });
       throw new TokenPermanentError(endpoint, errcode, PERMANENT_TOKEN_ERRCODES[errcode] ?? 'unknown_errcode', errmsg);
     }
     const body = json as { access_token: string; expires_in: number };

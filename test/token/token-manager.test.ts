@@ -79,8 +79,9 @@ test('an answer that is already due is a typed failure, never handed out or kept
   await m.close();
 });
 
-test("the fetcher's classify decides the pause: 'quota' and 'permanent' pause fetching, 'transient' does not", async () => {
-  for (const [cls, pauseMs] of [['quota', 600_000], ['permanent', 60_000], ['transient', 0]] as const) {
+test("hardening: the fetcher's classify decides the pause; after any failure callers share one pause and get the last error at once", async () => {
+  // transient: the first pause is 0.5-1 s (1 s base with jitter); rate_limited (45011): at least 60 s.
+  for (const [cls, pauseMs] of [['quota', 600_000], ['permanent', 60_000], ['rate_limited', 60_000], ['transient', 1_000]] as const) {
     const clock = new FakeClock();
     const logger = recordingLogger();
     const failure = new WechatMpError('WMP_ERR_UPSTREAM', `scripted ${cls} failure`);
@@ -95,7 +96,7 @@ test("the fetcher's classify decides the pause: 'quota' and 'permanent' pause fe
       for (let i = 0; i < 5; i++) await assert.rejects(m.get(), (e) => e === failure, 'the pause answers with the error that started it');
       assert.equal(f.asked.length, 1, `${cls}: no fetch during the pause`);
       assert.equal(failed.length, 1, `${cls}: the pause does not report the same failure again`);
-      assert.equal(logger.byEvent(cls === 'quota' ? 'token.quota_exhausted' : 'token.permanent_failure').length, 1);
+      assert.equal(logger.byEvent(cls === 'quota' ? 'token.quota_exhausted' : cls === 'permanent' ? 'token.permanent_failure' : 'token.refresh_failed').length, 1, `${cls}: logged once per pause`);
       await clock.advance(pauseMs);
     }
     const again = m.get();

@@ -93,12 +93,16 @@ describe('single-flight', () => {
     });
   }
 
-  test('single-flight is cleared after a failure: the next call tries again', async () => {
+  test('hardening: after a failed refresh, callers share a short pause with the last error, then the next call tries again', async () => {
     emu.injectFault({ appId: APPID, endpoint: 'stable_token', kind: 'http', status: 503, count: 3 });
     const w = track(wechatOn(emu));
     const results = await Promise.allSettled(Array.from({ length: 20 }, () => w.fetchAccessToken()));
     assert.ok(results.every((r) => r.status === 'rejected'));
     assert.equal(tokenCalls(emu), 3, 'one bounded retry sequence for all 20 callers');
+    const during = await Promise.allSettled(Array.from({ length: 32 }, () => w.fetchAccessToken()));
+    assert.ok(during.every((r) => r.status === 'rejected'));
+    assert.equal(tokenCalls(emu), 3, 'callers during the pause get the last error, no upstream call');
+    emu.advanceClock(1);
     const t = await w.fetchAccessToken();
     assert.equal(tokenCalls(emu), 4);
     assert.ok(t.access_token);
@@ -213,7 +217,8 @@ describe('typed failures and bounded retries', () => {
     const w = track(wechatOn(emu, { tokenMode: 'stable' }));
     await assert.rejects(w.fetchAccessToken(), (e: unknown) => e instanceof UpstreamError && e.kind === 'network' && e.attempts === 3);
     assert.equal(tokenCalls(emu), 3);
-    // The fault is used up: the next call succeeds.
+    // The fault is used up: the next call after the pause succeeds.
+    emu.advanceClock(1);
     assert.ok((await w.fetchAccessToken()).access_token);
   });
 
