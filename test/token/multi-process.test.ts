@@ -19,6 +19,7 @@ import { APPID, SECRET, startEmu } from '../wechat/support/harness.js';
 const PROCESSES = 4;
 const CALLERS = 50;
 const CLASSIC_APP = { appId: 'wxmultiprocclassic', secret: 'multiprocclassicsecret0000000001' };
+const JSSDK_APP = { appId: 'wxmultiprocjssdk01', secret: 'multiprocjssdksecret000000000001' };
 const FILE_APP = { appId: 'wxmultiprocfile001', secret: 'multiprocfilesecret0000000000001' };
 const WORKER = fileURLToPath(new URL('./fixtures/worker.ts', import.meta.url));
 
@@ -65,7 +66,7 @@ function startWorker(): Worker {
 }
 
 before(async () => {
-  emu = await startEmu({ apps: [CLASSIC_APP, FILE_APP] });
+  emu = await startEmu({ apps: [CLASSIC_APP, FILE_APP, JSSDK_APP] });
   fileDir = await mkdtemp(path.join(os.tmpdir(), 'wmp-multiproc-'));
   db = await useTestDatabase(import.meta.url);
   for (let i = 0; i < PROCESSES; i++) workers.push(startWorker());
@@ -94,8 +95,8 @@ after(async () => {
 });
 
 /** Send one round to every worker at once and collect their answers. */
-async function round(n: number, app: { appId: string; secret: string }, mode: 'stable' | 'classic', useFile: boolean) {
-  const cmd = JSON.stringify({ cmd: 'go', round: n, appid: app.appId, secret: app.secret, mode, offsetMs: emu.now() - Date.now(), callers: CALLERS, fileDir: useFile ? fileDir : undefined });
+async function round(n: number, app: { appId: string; secret: string }, mode: 'stable' | 'classic', useFile: boolean, jssdk = false) {
+  const cmd = JSON.stringify({ cmd: 'go', round: n, appid: app.appId, secret: app.secret, mode, offsetMs: emu.now() - Date.now(), callers: CALLERS, fileDir: useFile ? fileDir : undefined, jssdk });
   for (const w of workers) w.child.stdin.write(`${cmd}\n`);
   const results = await Promise.all(workers.map((w) => w.next()));
   for (const r of results) assert.equal(r.error, undefined, String(r.error));
@@ -133,3 +134,18 @@ for (const [mode, app, storeName] of [
     process.stderr.write(`[multi-process ${mode}, ${storeName}] near expiry: ${calls(app.appId, kind) - 1} upstream call(s) for ${PROCESSES * CALLERS} callers\n`);
   });
 }
+
+test(`${PROCESSES} processes x ${CALLERS} callers asking for wx.config on a cold store: one getticket and one token call`, async () => {
+  const cold = await round(1, JSSDK_APP, 'stable', false, true);
+  const s = () => emu.stats()[JSSDK_APP.appId]!;
+  assert.equal(s().ticket, 1, 'exactly one getticket for 200 callers in 4 processes');
+  assert.equal(s().stable_token + s().token, 1, 'exactly one token call');
+  assert.equal(cold.tokens.size, 1, 'every process signs with the same ticket');
+  assert.ok(cold.accepted.every(Boolean), 'every signature is of that ticket');
+  process.stderr.write(`[multi-process jssdk] cold: ${s().ticket} getticket, ${s().stable_token + s().token} token call(s) for ${PROCESSES * CALLERS} callers\n`);
+  emu.advanceClock(7200 - 20);
+  const expiring = await round(2, JSSDK_APP, 'stable', false, true);
+  assert.equal(s().ticket, 2, 'near expiry: exactly one more getticket');
+  assert.equal(expiring.tokens.size, 1);
+  assert.ok(!cold.tokens.has([...expiring.tokens][0]!), 'a new ticket');
+});
