@@ -86,6 +86,9 @@ if (words.length === 0) {
     ...(sections.length < files.length ? [`**${files.length - sections.length} file(s) recorded no section (crashed before their after-hook?).**`, ''] : []),
     sections.join('\n\n'),
     '',
+    // The hand-kept hardening table (attack, figure before, figure after) is carried into every run's document.
+    readFileSync(path.join(root, 'docs', 'hardening.md'), 'utf8').trim(),
+    '',
   ].join('\n');
   writeFileSync(path.join(root, 'docs', 'reliability.md'), doc);
   console.log('[reliability] wrote docs/reliability.md');
