@@ -17,6 +17,7 @@ import { machineDescription } from './support/table.js';
 const PARTS = [
   { name: 'webhook', file: 'webhook.ts', what: 'webhook throughput and server CPU per request: ours vs co-wechat vs bare Koa vs bare node:http' },
   { name: 'token', file: 'token-hot-path.ts', what: 'cached fetchAccessToken() calls/s vs a Mongoose findOne per call' },
+  { name: 'jssdk', file: 'jssdk-hot-path.ts', what: 'cached jssdk.config() calls/s vs a Mongoose findOne per call' },
   { name: 'stampede', file: 'stampede.ts', what: 'upstream token requests of K processes x M callers, ours vs co-wechat-api' },
   { name: 'e2e', file: 'end-to-end.ts', what: 'simulated conversation through the service vs co-wechat on Koa, p50/p99' },
 ] as const;
