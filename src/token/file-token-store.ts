@@ -17,7 +17,7 @@ import path from 'node:path';
 import { InvalidOptionError } from '../errors.js';
 import { checkPositive } from '../util/validate.js';
 import { TokenStoreError } from './errors.js';
-import { APPID_PATTERN, freezeToken, isStoredToken, type LeaseRequest, type StoredToken, type TokenStore } from './types.js';
+import { APPID_PATTERN, freezeToken, isStoredToken, leaseIsLive, type LeaseRequest, type StoredToken, type TokenStore } from './types.js';
 
 /** A `.break` lock older than this (real file mtime) is left over from a crash and may be removed, ms. */
 export const DEFAULT_BREAK_LOCK_STALE_MS = 10_000;
@@ -101,7 +101,7 @@ export class FileTokenStore implements TokenStore {
         return true;
       }
       const expiresAt = typeof held?.expires_at === 'number' ? held.expires_at : -Infinity;
-      if (expiresAt > lease.now) return false;
+      if (leaseIsLive(expiresAt, lease)) return false;
       if (!(await this.#breakStale(file, raw))) return false;
     }
     return false;

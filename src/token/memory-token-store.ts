@@ -4,7 +4,7 @@
  * instances over the same data (`shareWith`), the way separate processes hold separate stores over
  * one database.
  */
-import { freezeToken, isStoredToken, type LeaseRequest, type StoredToken, type TokenStore } from './types.js';
+import { freezeToken, isStoredToken, leaseIsLive, type LeaseRequest, type StoredToken, type TokenStore } from './types.js';
 import { InvalidOptionError } from '../errors.js';
 
 /** Options of {@link MemoryTokenStore}. */
@@ -44,7 +44,7 @@ export class MemoryTokenStore implements TokenStore {
 
   acquireLease(appId: string, lease: LeaseRequest): boolean {
     const held = this.#leases.get(appId);
-    if (held && held.owner !== lease.owner && held.expiresAt > lease.now) return false;
+    if (held && held.owner !== lease.owner && leaseIsLive(held.expiresAt, lease)) return false;
     this.#leases.set(appId, { owner: lease.owner, expiresAt: lease.now + lease.ttlMs });
     return true;
   }

@@ -22,7 +22,7 @@ import { TIMED_OUT, withTimeout } from '../util/timeout.js';
 import { checkPositive } from '../util/validate.js';
 import { TokenStoreError } from './errors.js';
 import { getTokenLeaseModel, getTokenModel, type TokenLeaseModel, type TokenModel } from './token-model.js';
-import { isStoredToken, type LeaseRequest, type StoredToken, type TokenStore } from './types.js';
+import { isStoredToken, leaseIsLive, type LeaseRequest, type StoredToken, type TokenStore } from './types.js';
 
 /** Default bound on one store operation, ms. */
 export const DEFAULT_MONGO_OPERATION_TIMEOUT_MS = 3000;
@@ -87,7 +87,7 @@ export class MongoTokenStore implements TokenStore {
             if (r.matchedCount === 1) return true;
             continue;
           }
-          if (held.expiresAt.getTime() > lease.now) return false;
+          if (leaseIsLive(held.expiresAt.getTime(), lease)) return false;
           // A crashed (or very slow) holder: remove exactly the expired instance we saw.
           await this.TokenLease.deleteOne({ _id: held._id });
         }

@@ -75,6 +75,18 @@ export interface LeaseRequest {
 }
 
 /**
+ * How far past its TTL a held lease's expiry may lie and still count, ms: instances' clocks differ
+ * a little. A lease expiring further ahead was written by a fast clock, or before the clock stepped
+ * back, by a holder that then died: treating it as held would block every refresh until that time.
+ */
+export const LEASE_FUTURE_SLACK_MS = 60_000;
+
+/** Whether a lease expiring at `expiresAt` (ms) still holds against `lease`: not expired, not impossibly far ahead. */
+export function leaseIsLive(expiresAt: number, lease: LeaseRequest): boolean {
+  return expiresAt > lease.now && expiresAt <= lease.now + lease.ttlMs + LEASE_FUTURE_SLACK_MS;
+}
+
+/**
  * Where tokens are shared between instances. `get` and `save` are required; the rest are optional
  * capabilities, detected when the manager is built:
  *

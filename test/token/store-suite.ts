@@ -113,6 +113,16 @@ export function tokenStoreSuite(name: string, makeStore: () => Promise<StoreFixt
       await p.releaseLease!(id, 'B');
     });
 
+    test('hardening: a lease expiring a day ahead (fast clock, then a crash) is stale, not held', async () => {
+      const id = appId();
+      const p = await fx.peer();
+      // Written by a holder whose clock ran a day ahead, with a 30 s TTL.
+      assert.equal(await s.acquireLease!(id, { owner: 'fast-clock', now: T0 + 86_400_000, ttlMs: 30_000 }), true);
+      assert.equal(await p.acquireLease!(id, { owner: 'B', now: T0, ttlMs: 30_000 }), true, 'taken over at once');
+      assert.equal(await s.acquireLease!(id, { owner: 'C', now: T0 + 1, ttlMs: 30_000 }), false, 'the new lease holds');
+      await p.releaseLease!(id, 'B');
+    });
+
     test('30 owners racing for a free lease (two instances): exactly one wins', async () => {
       const id = appId();
       const p = await fx.peer();
