@@ -31,7 +31,7 @@ import type { Menu, MenuInfo } from './api/menu.js';
 import type { CustomMessage } from './api/message.js';
 import { HttpClient } from './http-client.js';
 import { resolveWechatOptions, type WechatOptions } from './options.js';
-import { createApiRequest, type ApiCallEvent, type ApiMethod, type RequestOptions } from './request.js';
+import { createApiCalls, type ApiCallEvent, type ApiDownload, type ApiMethod, type ApiRequest, type RequestOptions } from './request.js';
 import { classifyTokenFailure, UpstreamTokenEndpoint, type TokenMode } from './token-endpoint.js';
 import { TokenSourceClient } from './token-source-client.js';
 
@@ -66,7 +66,8 @@ export class Wechat extends EventEmitter<WechatEvents> {
   readonly tokenMode: TokenMode;
   readonly #http: HttpClient;
   readonly #manager: TokenManager<AccessToken>;
-  readonly #request: ReturnType<typeof createApiRequest>;
+  readonly #request: ApiRequest;
+  readonly #download: ApiDownload;
   readonly #onClose: (() => Promise<void> | void)[] = [];
 
   constructor(options: WechatOptions) {
@@ -120,17 +121,20 @@ export class Wechat extends EventEmitter<WechatEvents> {
       this.#onClose.push(() => m.close());
       return m;
     };
-    this.#request = createApiRequest({
+    const calls = createApiCalls({
       apiBase: o.apiBase,
       http: this.#http,
       tokens: { get: () => this.fetchAccessToken(), invalidate: (rejected) => this.invalidateAccessToken(rejected) },
       secrets: o.secrets,
       onCall: (e) => this.emit('apiCall', e),
     });
+    this.#request = calls.request;
+    this.#download = calls.download;
     const ctx: ApiContext = {
       appId: o.appId,
       apiBase: o.apiBase,
       request: this.#request,
+      download: this.#download,
       http: this.#http,
       now: o.now,
       logger: o.logger,
@@ -192,6 +196,15 @@ export class Wechat extends EventEmitter<WechatEvents> {
    */
   request<T = unknown>(method: ApiMethod, path: string, opts: RequestOptions = {}): Promise<T> {
     return this.#request<T>(method, path, opts);
+  }
+
+  /**
+   * Download from a token-authenticated API: the bytes (a stream by default, or a Buffer with
+   * `as: 'buffer'`), or the JSON body when the response's Content-Type says JSON; a JSON errcode
+   * throws {@link WechatApiError}, with the same one token recovery as {@link Wechat.request}.
+   */
+  get download(): ApiDownload {
+    return this.#download;
   }
 
   /** @deprecated use `wechat.domain.getApiDomainIp()`; kept for one release. */

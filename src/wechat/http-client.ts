@@ -6,7 +6,9 @@
  *
  * Nothing here puts a URL in an error or a log line: query strings carry `secret=` and `access_token=`.
  */
+import type { Readable } from 'node:stream';
 import { Agent, request, type Dispatcher } from 'undici';
+import { isJsonContentType, type StreamedBody } from './body.js';
 import { backoffMs } from '../util/backoff.js';
 import { parseJsonLossless } from './lossless-json.js';
 import { UpstreamError, type UpstreamFailureKind } from './errors.js';
@@ -61,6 +63,13 @@ export interface CallSpec {
   query?: Record<string, string>;
   /** JSON-serialised as the body (POST). */
   body?: unknown;
+  /**
+   * A streamed body instead of `body` (a multipart upload), opened afresh for every attempt so that
+   * a retry sends it again from the start.
+   */
+  stream?: () => Promise<StreamedBody>;
+  /** Bound on this call instead of the client's `requestTimeoutMs` (a large upload). */
+  timeoutMs?: number;
   headers?: Record<string, string>;
   /** Retry transient failures. A POST that is not idempotent should pass false. */
   retry: boolean;
@@ -79,6 +88,20 @@ export interface CallResult {
   json: Record<string, unknown>;
   attempts: number;
 }
+
+/**
+ * The answer of {@link HttpClient.download}: a JSON body (an error, or a JSON result such as a
+ * video's URL), told apart by its Content-Type; or the bytes, as a stream the caller must consume.
+ */
+export type DownloadResult =
+  | { readonly kind: 'json'; readonly status: number; readonly json: Record<string, unknown>; readonly attempts: number }
+  | {
+      readonly kind: 'binary';
+      readonly status: number;
+      readonly headers: Readonly<Record<string, string | string[] | undefined>>;
+      readonly body: Readable;
+      readonly attempts: number;
+    };
 
 class Transient extends Error {
   constructor(
@@ -132,13 +155,34 @@ export class HttpClient {
 
   /** Perform `spec`, retrying transient failures; throws {@link UpstreamError} when they persist. */
   async call(spec: CallSpec): Promise<CallResult> {
+    return this.#withRetry(spec, async (attempt) => ({ ...(await this.#once(spec)), attempts: attempt }));
+  }
+
+  /**
+   * Perform `spec` and answer the bytes as a stream, or the JSON body when the response says it is
+   * JSON (Content-Type application/json, text/json or text/plain, as WeChat labels its errors).
+   * Transient failures before the body starts are retried like {@link HttpClient.call}. The stream
+   * is bounded by the body's idle timeout, not by the whole-request timeout (a slow reader is fine).
+   */
+  async download(spec: CallSpec): Promise<DownloadResult> {
+    return this.#withRetry(spec, async (attempt): Promise<DownloadResult> => {
+      const { res, signal } = await this.#send(spec, 'binary');
+      const type = String(res.headers['content-type'] ?? '');
+      if (res.statusCode >= 200 && res.statusCode < 300 && !isJsonContentType(type)) {
+        return { kind: 'binary', status: res.statusCode, headers: res.headers, body: res.body, attempts: attempt };
+      }
+      const json = await this.#readJson(spec, res, signal);
+      return { kind: 'json', status: res.statusCode, json, attempts: attempt };
+    });
+  }
+
+  async #withRetry<R>(spec: CallSpec, once: (attempt: number) => Promise<R>): Promise<R> {
     // A call after close() must not quietly open a new keep-alive pool that nothing will close.
     if (this.#closed) throw new UpstreamError(spec.endpoint, 'network', 0, 'the WeChat HTTP client is closed');
     const attempts = spec.retry ? this.attempts : 1;
     for (let attempt = 1; ; attempt++) {
       try {
-        const { status, json } = await this.#once(spec);
-        return { status, json, attempts: attempt };
+        return await once(attempt);
       } catch (err) {
         if (!(err instanceof Transient)) throw err;
         // close() destroyed the pool under this call: a retry would only open a new one and wait again.
@@ -169,41 +213,69 @@ export class HttpClient {
   }
 
   async #once(spec: CallSpec): Promise<{ status: number; json: Record<string, unknown> }> {
+    const { res, signal } = await this.#send(spec, 'json');
+    const json = await this.#readJson(spec, res, signal);
+    return { status: res.statusCode, json };
+  }
+
+  /** Send the request; connection failures and timeouts become {@link Transient}. */
+  async #send(spec: CallSpec, expect: 'json' | 'binary'): Promise<{ res: Dispatcher.ResponseData; signal: AbortSignal | undefined }> {
     const url = new URL(spec.url);
     for (const [k, v] of Object.entries(spec.query ?? {})) url.searchParams.set(k, v);
-    const signal = AbortSignal.timeout(this.requestTimeoutMs);
-    let status: number;
-    let text: string;
+    const timeoutMs = positive(spec.timeoutMs, this.requestTimeoutMs);
+    // A streamed download is bounded by the idle timeouts only: the caller reads it at its own pace.
+    const signal = expect === 'json' ? AbortSignal.timeout(timeoutMs) : undefined;
     try {
+      const streamed = spec.stream ? await spec.stream() : undefined;
       const res = await request(url, {
         method: spec.method,
         dispatcher: this.#getDispatcher(),
-        signal,
-        headersTimeout: this.requestTimeoutMs,
-        bodyTimeout: this.requestTimeoutMs,
+        ...(signal ? { signal } : {}),
+        headersTimeout: timeoutMs,
+        bodyTimeout: timeoutMs,
         headers: {
-          accept: 'application/json',
-          ...(spec.body !== undefined ? { 'content-type': 'application/json' } : {}),
+          accept: expect === 'json' ? 'application/json' : '*/*',
+          ...(spec.body !== undefined && !streamed ? { 'content-type': 'application/json' } : {}),
+          ...(streamed ? { 'content-type': streamed.contentType } : {}),
+          ...(streamed?.length !== undefined ? { 'content-length': String(streamed.length) } : {}),
           ...spec.headers,
         },
-        body: spec.body !== undefined ? JSON.stringify(spec.body) : undefined,
+        body: streamed ? streamed.body : spec.body !== undefined ? JSON.stringify(spec.body) : undefined,
       });
-      status = res.statusCode;
+      return { res, signal };
+    } catch (err) {
+      throw this.#transientOf(err, signal, timeoutMs);
+    }
+  }
+
+  #transientOf(err: unknown, signal: AbortSignal | undefined, timeoutMs: number): unknown {
+    const code = (err as { code?: string }).code;
+    if (signal?.aborted || (code && TIMEOUT_CODES.has(code)) || (err as Error).name === 'TimeoutError') {
+      return new Transient('timeout', `no complete answer within ${timeoutMs} ms`);
+    }
+    if (err instanceof Transient) return err;
+    // A problem of the body we were sending (a file that vanished, a stream that failed) is not a
+    // network failure: retrying cannot fix it, so it surfaces as it is.
+    if (err instanceof Error && (err as { wechatBodyError?: boolean }).wechatBodyError) return err;
+    return new Transient('network', `network error (${code ?? (err as Error).name ?? 'error'})`);
+  }
+
+  /** Read, check and parse a JSON answer. */
+  async #readJson(spec: CallSpec, res: Dispatcher.ResponseData, signal: AbortSignal | undefined): Promise<Record<string, unknown>> {
+    const status = res.statusCode;
+    let text: string;
+    try {
       text = await readLimited(res.body);
     } catch (err) {
-      const code = (err as { code?: string }).code;
-      if (signal.aborted || (code && TIMEOUT_CODES.has(code)) || (err as Error).name === 'TimeoutError') {
-        throw new Transient('timeout', `no complete answer within ${this.requestTimeoutMs} ms`);
-      }
-      if (err instanceof Transient) throw err;
-      throw new Transient('network', `network error (${code ?? (err as Error).name ?? 'error'})`);
+      throw this.#transientOf(err, signal, positive(spec.timeoutMs, this.requestTimeoutMs));
     }
     const accepted = spec.acceptStatus?.(status) ?? false;
     if (!accepted && (status < 200 || status >= 300)) {
       const transient = status >= 500 || status === 429 || status === 408;
-      const e = new Transient('http_status', `HTTP ${status}`, { status });
+      const detail = `HTTP ${status}${errcodeDetail(text)}`;
+      const e = new Transient('http_status', detail, { status });
       if (transient) throw e;
-      throw new UpstreamError(spec.endpoint, 'http_status', 1, `HTTP ${status}`, { status });
+      throw new UpstreamError(spec.endpoint, 'http_status', 1, detail, { status });
     }
     let parsed: unknown;
     try {
@@ -220,7 +292,18 @@ export class HttpClient {
       const errcode = typeof json.errcode === 'number' ? json.errcode : undefined;
       throw new Transient(errcode !== undefined ? 'errcode' : 'malformed', errcode !== undefined ? `errcode ${errcode}` : 'unexpected body', { errcode, status });
     }
-    return { status, json };
+    return json;
+  }
+}
+
+/** `: errcode N <errmsg>` when an error page is a WeChat JSON error (e.g. an unknown path), else ''. */
+function errcodeDetail(text: string): string {
+  try {
+    const j = JSON.parse(text) as { errcode?: unknown; errmsg?: unknown };
+    if (typeof j.errcode !== 'number') return '';
+    return `: errcode ${j.errcode}${typeof j.errmsg === 'string' ? ` ${j.errmsg.slice(0, 200)}` : ''}`;
+  } catch {
+    return '';
   }
 }
 

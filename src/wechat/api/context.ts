@@ -5,7 +5,7 @@ import type { Logger } from '../../log/logger.js';
 import type { TokenManager } from '../../token/token-manager.js';
 import type { Credential, CredentialFetcher } from '../../token/types.js';
 import type { HttpClient } from '../http-client.js';
-import type { ApiRequest } from '../request.js';
+import type { ApiDownload, ApiRequest } from '../request.js';
 
 /** The client's parts an API area may use. */
 export interface ApiContext {
@@ -15,6 +15,8 @@ export interface ApiContext {
   readonly apiBase: string;
   /** A token-authenticated call with its one recovery from a rejected token (src/wechat/request.ts). */
   readonly request: ApiRequest;
+  /** A token-authenticated download (bytes or JSON) with the same recovery. */
+  readonly download: ApiDownload;
   /** The client's HTTP client, for calls that do not carry the account's access_token. */
   readonly http: HttpClient;
   /** The client's clock, ms since epoch. */
