@@ -3,21 +3,37 @@
  * never the query string (which carries `secret=` or `access_token=`), and errmsg text is masked.
  */
 import { WechatMpError } from '../errors.js';
+import { hintOf, type ErrcodeHint } from './errcode-hints.js';
 
-/** A token-authenticated WeChat API answered with a non-zero errcode. */
+/** The request id WeChat appends to errmsg (`rid: xxxx-xxxx-xxxx` or `hint: [xxxx]`), if any. */
+export function ridOf(errmsg: string): string | undefined {
+  return /\brid:\s*([0-9A-Za-z-]+)/.exec(errmsg)?.[1] ?? /\bhint:\s*\[([^\]]+)\]/.exec(errmsg)?.[1];
+}
+
+/**
+ * A token-authenticated WeChat API answered with a non-zero errcode. `hint` says what the errcode
+ * usually means and what to do, for the errcodes of src/wechat/errcode-hints.ts.
+ */
 export class WechatApiError extends WechatMpError {
   readonly errcode: number;
   /** WeChat's errmsg (secrets masked). Branch on `errcode`, never on this text. */
   readonly errmsg: string;
   /** The API path, e.g. `/cgi-bin/menu/get`. */
   readonly endpoint: string;
+  /** WeChat's request id from errmsg, to quote to WeChat support. */
+  readonly rid: string | undefined;
+  /** What the errcode usually means and what to do; undefined for an errcode without a hint. */
+  readonly hint: ErrcodeHint | undefined;
 
   constructor(endpoint: string, errcode: number, errmsg: string) {
-    super('WMP_ERR_WECHAT_API', `WeChat API ${endpoint} answered errcode ${errcode}: ${errmsg}`);
+    const hint = hintOf(errcode);
+    super('WMP_ERR_WECHAT_API', `WeChat API ${endpoint} answered errcode ${errcode}: ${errmsg}${hint ? ` (${hint.meaning} What to do: ${hint.action})` : ''}`);
     this.name = 'WechatApiError';
     this.endpoint = endpoint;
     this.errcode = errcode;
     this.errmsg = errmsg;
+    this.rid = ridOf(errmsg);
+    this.hint = hint;
   }
 }
 
