@@ -7,8 +7,11 @@ import type { ApiContext } from './context.js';
 import { domainApi } from './domain.js';
 import { jssdkApi } from './jssdk.js';
 import { menuApi } from './menu.js';
+import { mediaApi } from './media.js';
 import { messageApi } from './message.js';
 import { oauthApi } from './oauth.js';
+import { qrcodeApi } from './qrcode.js';
+import { userApi } from './user.js';
 
 /** Every API area, by the property name it takes on a `Wechat` client. */
 export const API_AREAS = {
@@ -17,6 +20,9 @@ export const API_AREAS = {
   menu: menuApi,
   message: messageApi,
   oauth: oauthApi,
+  media: mediaApi,
+  user: userApi,
+  qrcode: qrcodeApi,
 } as const satisfies Record<string, (ctx: ApiContext) => object>;
 
 /** The API areas of a client: `wechat.menu`, `wechat.message`, ... */
