@@ -42,12 +42,14 @@ export type { RefreshedEvent, RefreshFailedEvent, SavedEvent, StoreErrorEvent, C
 export type { TokenStatus } from './token/token-manager.js';
 export type { Timers, TimerHandle } from './util/timeout.js';
 export type { AccessToken, TokenStore, StoredToken, LeaseRequest } from './token/types.js';
+export type { ValidityOptions } from './token/validity.js';
+export type { SeedStoreFunctions } from './token/store-adapter.js';
 export type { MaybePromise } from './util/types.js';
 export { TokenStoreError } from './token/errors.js';
 export { MemoryTokenStore } from './token/memory-token-store.js';
 export { FileTokenStore, type FileTokenStoreOptions } from './token/file-token-store.js';
 export { MongoTokenStore, type MongoTokenStoreOptions } from './token/mongo-token-store.js';
-export { getTokenModel, getTokenLeaseModel, type TokenModel, type TokenDocument, type TokenLeaseModel, type TokenLeaseDocument, type SaveAccessTokenData } from './token/token-model.js';
+export { Token, getTokenModel, getTokenLeaseModel, type TokenModel, type TokenModelStatics, type TokenDocument, type TokenLeaseModel, type TokenLeaseDocument, type SaveAccessTokenData } from './token/token-model.js';
 
 // The webhook.
 export {

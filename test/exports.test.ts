@@ -23,6 +23,7 @@ const ROOT_EXPORTS = [
   'MemoryTokenStore',
   'MongoDedupeStore',
   'MongoTokenStore',
+  'Token',
   'TokenPermanentError',
   'TokenQuotaError',
   'TokenSourceError',

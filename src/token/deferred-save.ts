@@ -8,6 +8,8 @@ import { backoffMs } from '../util/backoff.js';
 import { unrefTimer, type TimerHandle, type Timers } from '../util/timeout.js';
 import type { BoundStore } from './store-adapter.js';
 import type { Credential } from './types.js';
+import { usableAt } from './validity.js';
+
 
 /** Options of {@link DeferredSave}. */
 export interface DeferredSaveOptions {
@@ -65,7 +67,7 @@ export class DeferredSave {
       this.#timer = undefined;
       const c = this.#pending;
       // Bounded: stops once the credential has expired or the manager is closed.
-      if (!c || this.#closed || this.#o.now() >= c.expiresAt - this.#o.skewMs) {
+      if (!c || this.#closed || !usableAt(c.expiresAt, this.#o.now(), this.#o.skewMs)) {
         this.#pending = undefined;
         return;
       }

@@ -5,12 +5,18 @@
  */
 import { InvalidOptionError } from '../errors.js';
 import type { MaybePromise } from '../util/types.js';
+import type { SaveAccessTokenData } from './token-model.js';
 import { accessTokenOf, credentialOf, isStoredToken, type Credential, type LeaseRequest, type StoredToken, type TokenStore } from './types.js';
 
-/** The seed-style injection: functions bound to one app. */
+/**
+ * The seed-style injection: a read and a write function. Both are given the AppID, so the `Token`
+ * model's statics fit as they are (`getAccessToken: Token.getAccessToken`).
+ */
 export interface SeedStoreFunctions {
-  getAccessToken?: () => MaybePromise<StoredToken | null | undefined>;
-  saveAccessToken?: (token: StoredToken) => MaybePromise<void>;
+  /** Read the stored token of `appId` (null or undefined when there is none). */
+  getAccessToken?: (appId: string) => MaybePromise<StoredToken | null | undefined>;
+  /** Store a token; `data.appid` says whose. What it resolves to is ignored. */
+  saveAccessToken?: (data: SaveAccessTokenData) => MaybePromise<unknown>;
 }
 
 /** A store as the manager uses it: bound to one key, always async, capabilities resolved. */
@@ -45,9 +51,9 @@ export function bindStore(appId: string, store: TokenStore | undefined, seed: Se
     }
     return {
       kind: 'functions',
-      get: async () => read(await getAccessToken()),
+      get: async () => read(await getAccessToken(appId)),
       save: async (c) => {
-        await saveAccessToken(accessTokenOf(c));
+        await saveAccessToken({ appid: appId, ...accessTokenOf(c) });
       },
     };
   }

@@ -33,6 +33,8 @@ import { RefreshLease } from './lease.js';
 import { resolveTokenManagerOptions, type ResolvedTokenManagerOptions, type TokenManagerOptions } from './options.js';
 import { RefreshScheduler } from './scheduler.js';
 import type { Credential, FailureClass } from './types.js';
+import { usableAt } from './validity.js';
+
 
 /** Rejected values remembered (so a store still holding one is not adopted again). */
 const REJECTED_MEMORY = 16;
@@ -140,7 +142,7 @@ export class TokenManager<T = Credential> extends EventEmitter<TokenManagerEvent
     if (c !== undefined) {
       const now = this.#o.now();
       if (now < this.#refreshAt) return this.#currentPromise!;
-      if (now < c.expiresAt - this.#o.skewMs) {
+      if (usableAt(c.expiresAt, now, this.#o.skewMs)) {
         this.#backgroundRefresh();
         return this.#currentPromise!;
       }
@@ -181,7 +183,7 @@ export class TokenManager<T = Credential> extends EventEmitter<TokenManagerEvent
   /** Snapshot for `/readyz` and metrics. */
   status(): TokenStatus {
     const c = this.#current;
-    const s: TokenStatus = { hasToken: c !== undefined && this.#o.now() < c.expiresAt - this.#o.skewMs };
+    const s: TokenStatus = { hasToken: c !== undefined && usableAt(c.expiresAt, this.#o.now(), this.#o.skewMs) };
     if (c) {
       s.expiresAt = c.expiresAt;
       s.fetchedAt = c.fetchedAt;
@@ -209,7 +211,7 @@ export class TokenManager<T = Credential> extends EventEmitter<TokenManagerEvent
     // rotated yet) may have brought the rejected value back: forget it again and ask for another.
     const cur = this.#current;
     if (cur?.value === rejected) this.#forget();
-    else if (cur && this.#o.now() < cur.expiresAt - this.#o.skewMs) return cur;
+    else if (cur && usableAt(cur.expiresAt, this.#o.now(), this.#o.skewMs)) return cur;
     return this.#singleFlight(rejected, false);
   }
 
@@ -296,7 +298,7 @@ export class TokenManager<T = Credential> extends EventEmitter<TokenManagerEvent
     const c: Credential = Object.freeze({ value: got.value, expiresAt: got.expiresAt, fetchedAt: got.fetchedAt ?? this.#o.now() });
     // Never hand out (or store) what cannot be used: a central service whose credential is already
     // due, or an answer whose lifetime is shorter than the skew. The failure backs off like any other.
-    if (this.#o.now() >= c.expiresAt - skewMs) {
+    if (!usableAt(c.expiresAt, this.#o.now(), skewMs)) {
       throw new WechatMpError('WMP_ERR_UPSTREAM', `${fetcher.source} returned ${this.kind} that expires within ${Math.round(skewMs / 1000)} s`);
     }
     this.#setCurrent(c);
@@ -320,7 +322,7 @@ export class TokenManager<T = Credential> extends EventEmitter<TokenManagerEvent
    * any this process has held (so an instance refreshing ahead does not re-adopt its own old one).
    */
   #adoptable(c: Credential | null): c is Credential {
-    return c !== null && this.#o.now() < c.expiresAt - this.#o.skewMs && !this.#rejected.includes(c.value) && c.fetchedAt > this.#newestSeen;
+    return c !== null && usableAt(c.expiresAt, this.#o.now(), this.#o.skewMs) && !this.#rejected.includes(c.value) && c.fetchedAt > this.#newestSeen;
   }
 
   #setCurrent(c: Credential): void {
@@ -363,7 +365,7 @@ export class TokenManager<T = Credential> extends EventEmitter<TokenManagerEvent
 
   #leaseWaitExpired(): Credential {
     const cur = this.#current;
-    if (cur && this.#o.now() < cur.expiresAt - this.#o.skewMs) return cur;
+    if (cur && usableAt(cur.expiresAt, this.#o.now(), this.#o.skewMs)) return cur;
     throw new TokenStoreError(
       'acquireLease',
       this.#closed ? 'closed while waiting for the refresh lease' : `another instance held the refresh lease for over ${this.#o.leaseWaitMs} ms without saving a ${this.kind}`,

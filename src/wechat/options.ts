@@ -17,9 +17,9 @@ import {
   DEFAULT_QUOTA_COOLDOWN_SECONDS,
   DEFAULT_SAVE_RETRY_BASE_MS,
 } from '../token/options.js';
-import { APPID_PATTERN, type StoredToken, type TokenStore } from '../token/types.js';
+import { APPID_PATTERN, type TokenStore } from '../token/types.js';
+import type { SeedStoreFunctions } from '../token/store-adapter.js';
 import type { Timers } from '../util/timeout.js';
-import type { MaybePromise } from '../util/types.js';
 import { checkFunction, checkHttpUrl, checkNumber, checkObject, checkOneOf, checkString } from '../util/validate.js';
 import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_REQUEST_TIMEOUT_MS, DEFAULT_RETRY_ATTEMPTS, DEFAULT_RETRY_MAX_DELAY_MS, type RetryPolicy } from './http-client.js';
 import { STABLE_ROTATION_WINDOW_SECONDS, type TokenMode } from './token-endpoint.js';
@@ -47,10 +47,16 @@ export interface WechatOptions {
   tokenMode?: TokenMode;
   /** Where tokens are shared (MongoTokenStore, FileTokenStore, MemoryTokenStore or your own). @default none: this process only */
   store?: TokenStore;
-  /** Seed-style store read (with `saveAccessToken`), instead of `store`. */
-  getAccessToken?: () => MaybePromise<StoredToken | null>;
-  /** Seed-style store write (with `getAccessToken`), instead of `store`. */
-  saveAccessToken?: (token: StoredToken) => MaybePromise<void>;
+  /**
+   * Seed-style store read (with `saveAccessToken`), instead of `store`: the stored token of `appId`,
+   * or null. `Token.getAccessToken` fits as is.
+   */
+  getAccessToken?: SeedStoreFunctions['getAccessToken'];
+  /**
+   * Seed-style store write (with `getAccessToken`), instead of `store`: `data` is the token with its
+   * `appid`. `Token.saveAccessToken` fits as is; what it resolves to is ignored.
+   */
+  saveAccessToken?: SeedStoreFunctions['saveAccessToken'];
   /** undici dispatcher for every HTTP call. @default a keep-alive Agent created on first use, closed by close() */
   dispatcher?: Dispatcher;
   /** Clock, ms since epoch. @default Date.now */
