@@ -19,6 +19,7 @@ const PARTS = [
   { name: 'token', file: 'token-hot-path.ts', what: 'cached fetchAccessToken() calls/s vs a Mongoose findOne per call' },
   { name: 'jssdk', file: 'jssdk-hot-path.ts', what: 'cached jssdk.config() calls/s vs a Mongoose findOne per call' },
   { name: 'stampede', file: 'stampede.ts', what: 'upstream token requests of K processes x M callers, ours vs co-wechat-api' },
+  { name: 'api', file: 'api.ts', what: '10 MB video upload peak RSS growth and JSON API calls/s with a cached token, ours vs co-wechat-api' },
   { name: 'e2e', file: 'end-to-end.ts', what: 'simulated conversation through the service vs co-wechat on Koa, p50/p99' },
 ] as const;
 
