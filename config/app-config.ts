@@ -81,6 +81,16 @@ export interface AppConfig {
     /** `TOKEN_SERVICE_SECRET` (secret): enables `/internal/access-token`. */
     readonly secret: string | undefined;
   };
+  readonly jssdk: {
+    /** `JSSDK_ALLOWED_ORIGINS`: comma list of page origins; enables the JS-SDK routes. */
+    readonly allowedOrigins: string | undefined;
+    /** `JSSDK_CONFIG_PATH`. */
+    readonly configPath: string;
+    /** `JSSDK_REPORT_PATH`. */
+    readonly reportPath: string;
+    /** `JSSDK_REPORT_INTERVAL_SECONDS`. */
+    readonly reportIntervalSeconds: number;
+  };
   readonly log: {
     /** `LOG_LEVEL`. */
     readonly level: LogLevel;

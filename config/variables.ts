@@ -11,6 +11,7 @@
 import { LOG_LEVELS, type AppConfig } from './app-config.js';
 import { DEFAULT_REFRESH_MARGIN_SECONDS } from '../src/token/options.js';
 import { DEFAULT_BODY_LIMIT_BYTES, DEFAULT_DEDUPE_TTL_SECONDS, DEFAULT_REPLY_DEADLINE_MS, DEFAULT_TIMESTAMP_WINDOW_SECONDS } from '../src/webhook/options.js';
+import { DEFAULT_REPORT_INTERVAL_SECONDS } from '../src/server/jssdk-routes.js';
 import { DEFAULT_TOKEN_MODE, DEFAULT_WECHAT_API_BASE } from '../src/wechat/options.js';
 
 /** Default HTTP port. */
@@ -77,6 +78,9 @@ export interface ConfigVariable {
 
 const AES_KEY: VariableType = { kind: 'string', pattern: /^[a-zA-Z0-9]{43}$/, expected: '43 letters or digits (the EncodingAESKey)' };
 const BEARER: VariableType = { kind: 'string', pattern: /^\S{16,256}$/, expected: '16 to 256 non-space characters' };
+const ORIGIN = String.raw`https?://[A-Za-z0-9.-]+(?::[0-9]{1,5})?`;
+const ORIGINS = new RegExp(`^${ORIGIN}(?:,${ORIGIN})*$`);
+const ROUTE_PATH: VariableType = { kind: 'string', pattern: /^\/[0-9a-zA-Z._~\-/]{1,200}$/, expected: 'a path starting with "/"' };
 const hasMongo = (raw: (name: string) => string | undefined) => raw('MONGODB_URI') !== undefined;
 
 /** Every variable the service reads, in `.env.example` order. */
@@ -311,6 +315,42 @@ export const CONFIG_TABLE: readonly ConfigVariable[] = Object.freeze([
     field: 'tokenService.secret',
     doc: 'enables GET /internal/access-token for your other services (Bearer auth)',
     section: 'Operations',
+  },
+  {
+    name: 'JSSDK_ALLOWED_ORIGINS',
+    type: { kind: 'string', pattern: ORIGINS, expected: 'a comma list of http(s) origins, e.g. https://h5.example.com,https://m.example.com' },
+    secret: false,
+    field: 'jssdk.allowedOrigins',
+    doc: 'enables GET JSSDK_CONFIG_PATH and POST JSSDK_REPORT_PATH for pages of these origins (CORS for exactly these)',
+    section: 'HTTP',
+    example: 'https://h5.example.com',
+  },
+  {
+    name: 'JSSDK_CONFIG_PATH',
+    type: ROUTE_PATH,
+    default: '/jssdk/config',
+    secret: false,
+    field: 'jssdk.configPath',
+    doc: 'path of the wx.config route (GET ?url=<page URL>&jsApiList=a,b)',
+    section: 'HTTP',
+  },
+  {
+    name: 'JSSDK_REPORT_PATH',
+    type: ROUTE_PATH,
+    default: '/jssdk/report',
+    secret: false,
+    field: 'jssdk.reportPath',
+    doc: 'path where pages POST a config:invalid signature report with the config they used',
+    section: 'HTTP',
+  },
+  {
+    name: 'JSSDK_REPORT_INTERVAL_SECONDS',
+    type: { kind: 'integer', min: 1, max: 86400, unit: 'seconds' },
+    default: DEFAULT_REPORT_INTERVAL_SECONDS,
+    secret: false,
+    field: 'jssdk.reportIntervalSeconds',
+    doc: 'shortest time between two jsapi_ticket invalidations caused by page reports',
+    section: 'HTTP',
   },
   {
     name: 'LOG_LEVEL',

@@ -22,6 +22,7 @@ import { exampleHandlers } from '../webhook/examples.js';
 import { webhook, MemoryDedupeStore, MongoDedupeStore, HandlerRegistry, type HandlerMap, type DedupeStore, type WebhookObserver, type WebhookOptions } from '../webhook/index.js';
 import { mountHealth, type ReadinessCheck } from './health.js';
 import { mountTokenService } from './token-service.js';
+import { mountJssdkRoutes, parseOrigins } from './jssdk-routes.js';
 import { requestLog } from './request-log.js';
 
 /** Default bound on waiting for late replies at shutdown, ms. */
@@ -149,7 +150,7 @@ export function createApp(config: AppConfig, handlers?: HandlerMap | HandlerRegi
   const router = new Router();
   const webhookPath = config.server.webhookPath;
   const routeOf = (p: string): string =>
-    p === webhookPath ? webhookPath : ['/healthz', '/readyz', '/metrics', '/internal/access-token', '/internal/access-token/invalidate'].includes(p) ? p : 'other';
+    p === webhookPath ? webhookPath : ['/healthz', '/readyz', '/metrics', '/internal/access-token', '/internal/access-token/invalidate', config.jssdk.configPath, config.jssdk.reportPath].includes(p) ? p : 'other';
   app.use(requestLog(logger, metrics, routeOf));
   app.use(errorBoundary(logger));
 
@@ -198,6 +199,18 @@ export function createApp(config: AppConfig, handlers?: HandlerMap | HandlerRegi
   });
   if (config.tokenService.secret) {
     mountTokenService(router, { secret: config.tokenService.secret, tokens: wechat, logger, now });
+  }
+
+  if (config.jssdk.allowedOrigins) {
+    mountJssdkRoutes(router, {
+      jssdk: wechat.jssdk,
+      allowedOrigins: parseOrigins(config.jssdk.allowedOrigins),
+      configPath: config.jssdk.configPath,
+      reportPath: config.jssdk.reportPath,
+      reportIntervalSeconds: config.jssdk.reportIntervalSeconds,
+      logger,
+      now,
+    });
   }
 
   app.use(router.routes());

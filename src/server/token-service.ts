@@ -18,6 +18,7 @@ import getRawBody from 'raw-body';
 import { safeEqual } from '../util/safe-equal.js';
 import type { Logger } from '../log/logger.js';
 import { RejectionLog } from '../log/rejection-log.js';
+import { AddressRateLimiter } from './rate-limit.js';
 
 /** The token operations the routes need (the `Wechat` class provides them). */
 export interface TokenProvider {
@@ -29,7 +30,6 @@ export interface TokenProvider {
 export const AUTH_FAILURE_LIMIT = 5;
 /** Window of {@link AUTH_FAILURE_LIMIT}, ms. */
 export const AUTH_FAILURE_WINDOW_MS = 60_000;
-const MAX_TRACKED_CLIENTS = 10_000;
 /**
  * Shortest time between two forced refreshes through the invalidate route, ms (WeChat spaces
  * stable_token force refreshes by 30 s too, docs/protocol.md).
@@ -53,7 +53,7 @@ export function mountTokenService(
   const now = options.now ?? Date.now;
   const minIntervalMs = options.invalidateMinIntervalMs ?? INVALIDATE_MIN_INTERVAL_MS;
   const rejections = options.rejections ?? new RejectionLog(options.logger, { now });
-  const failures = new Map<string, { count: number; resetAt: number }>();
+  const failures = new AddressRateLimiter({ limit: AUTH_FAILURE_LIMIT, windowMs: AUTH_FAILURE_WINDOW_MS, now });
   let lastForcedAt = -Infinity;
   let forcing: Promise<{ access_token: string; expires_at: number }> | undefined;
 
@@ -64,23 +64,15 @@ export function mountTokenService(
       return;
     }
     const client = ctx.ip || 'unknown';
-    const t = now();
-    const entry = failures.get(client);
-    if (entry && entry.resetAt <= t) failures.delete(client);
-    const current = failures.get(client);
-    if (current && current.count >= AUTH_FAILURE_LIMIT) {
+    const blockedMs = failures.blockedFor(client);
+    if (blockedMs !== undefined) {
       rejections.record('token_service.auth_limited', 'too many failed bearer secrets from one address', { client });
-      ctx.set('Retry-After', String(Math.ceil((current.resetAt - t) / 1000)));
+      ctx.set('Retry-After', String(Math.ceil(blockedMs / 1000)));
       ctx.status = 429;
       ctx.body = { error: 'too many failed authentication attempts' };
       return;
     }
-    // Evict the oldest entry (Map keeps insertion order) rather than clearing every counter,
-    // which would let a flood of addresses reset the limit of the one being attacked from.
-    if (!failures.has(client) && failures.size >= MAX_TRACKED_CLIENTS) failures.delete(failures.keys().next().value as string);
-    const e = failures.get(client) ?? { count: 0, resetAt: t + AUTH_FAILURE_WINDOW_MS };
-    e.count++;
-    failures.set(client, e);
+    failures.hit(client);
     rejections.record('token_service.auth_failed', 'bad or missing bearer secret', { client });
     ctx.set('WWW-Authenticate', 'Bearer');
     ctx.status = 401;
@@ -139,7 +131,8 @@ function bearerOf(header: string): string {
   return m?.[1] ?? '';
 }
 
-async function readJson(ctx: Koa.Context, limit: number): Promise<unknown> {
+/** The JSON body, at most `limit` bytes (413 past it); undefined when it does not parse. */
+export async function readJson(ctx: Koa.Context, limit: number): Promise<unknown> {
   // raw-body throws a 413 HttpError (expose: true) past the limit.
   const text = await getRawBody(ctx.req, { limit, encoding: 'utf8' });
   try {
