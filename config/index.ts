@@ -34,13 +34,23 @@ export interface LoadConfigOptions {
   onDeprecation?: (message: string) => void;
 }
 
-function readDotenv(file: string): Record<string, string> {
+/** The variables of a `.env` file, or undefined when there is none. */
+function readDotenv(file: string): Record<string, string> | undefined {
   try {
     return dotenv.parse(readFileSync(file));
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return {};
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw err;
   }
+}
+
+/**
+ * Whether `value` is the placeholder `.env.example` gives a variable. The uncommented lines of
+ * `.env.example` (the required variables) carry placeholders to be replaced, so such a value
+ * means the file was copied and not filled in.
+ */
+function isPlaceholder(v: ConfigVariable, value: string): boolean {
+  return v.required !== undefined && v.example !== undefined && value === v.example;
 }
 
 /** What a variable's type accepts, for error messages. */
@@ -126,7 +136,8 @@ function assign(target: Record<string, unknown>, field: string, value: unknown):
  */
 export function loadConfig(options: LoadConfigOptions = {}): AppConfig {
   const cwd = options.cwd ?? process.cwd();
-  const fromFile = options.dotenvPath === false ? {} : readDotenv(path.resolve(cwd, options.dotenvPath ?? '.env'));
+  const dotenvFile = options.dotenvPath === false ? undefined : path.resolve(cwd, options.dotenvPath ?? '.env');
+  const fromFile = dotenvFile === undefined ? {} : readDotenv(dotenvFile);
   const source: Record<string, string | undefined> = { ...fromFile, ...(options.env ?? process.env) };
   const onDeprecation = options.onDeprecation ?? ((message: string) => process.emitWarning(message, 'DeprecationWarning'));
   const problems: ConfigProblem[] = [];
@@ -157,6 +168,11 @@ export function loadConfig(options: LoadConfigOptions = {}): AppConfig {
       values.set(v.name, v.type.kind === 'path' && typeof fallback === 'string' ? path.resolve(cwd, fallback) : fallback);
       continue;
     }
+    if (isPlaceholder(v, value)) {
+      problems.push({ variable: v.name, message: 'still the placeholder from .env.example; set the real value' });
+      values.set(v.name, typeof v.default === 'function' ? v.default(present) : v.default);
+      continue;
+    }
     const parsed = parse(v, value, cwd);
     if (parsed === undefined) {
       problems.push({ variable: v.name, message: `expected ${expectedOf(v)}` });
@@ -169,7 +185,10 @@ export function loadConfig(options: LoadConfigOptions = {}): AppConfig {
     const problem = rule(present, values);
     if (problem) problems.push(problem);
   }
-  if (problems.length > 0) throw new ConfigError(problems);
+  if (problems.length > 0) {
+    const note = dotenvFile !== undefined && fromFile === undefined ? `no .env found in ${path.dirname(dotenvFile)}` : undefined;
+    throw new ConfigError(problems, note);
+  }
 
   const config: Record<string, unknown> = {};
   for (const v of CONFIG_TABLE) assign(config, v.field, values.get(v.name));

@@ -200,10 +200,15 @@ export interface ConfigProblem {
 export class ConfigError extends WechatMpError {
   readonly problems: readonly ConfigProblem[];
 
-  constructor(problems: readonly ConfigProblem[]) {
+  /**
+   * @param problems every bad or missing variable.
+   * @param note one line of context printed before the problems (e.g. that no `.env` file was found).
+   */
+  constructor(problems: readonly ConfigProblem[], note?: string) {
     super(
       'WMP_ERR_CONFIG',
       `Invalid configuration (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n` +
+        (note === undefined ? '' : `  ${note}\n`) +
         problems.map((p) => `  - ${p.variable}: ${p.message}`).join('\n'),
     );
     this.name = 'ConfigError';

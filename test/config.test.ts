@@ -166,6 +166,43 @@ test('.env is read, and the process environment wins over it', () => {
   assert.equal(c.server.port, 5000);
 });
 
+test('run from a directory without .env, the error says no .env was found there, alongside the problems', () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'wmp-cfg-'));
+  assert.throws(
+    () => loadConfig({ cwd: dir, env: {} }),
+    (err: unknown) => {
+      assert.ok(err instanceof ConfigError);
+      assert.match(err.message, new RegExp(`no \\.env found in ${dir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+      assert.match(err.message, /WECHAT_APP_ID: is required/);
+      assert.match(err.message, /WECHAT_TOKEN: is required/);
+      return true;
+    },
+  );
+  writeFileSync(path.join(dir, '.env'), 'WECHAT_TOKEN=sometoken\n');
+  assert.throws(
+    () => loadConfig({ cwd: dir, env: {} }),
+    (err: unknown) => err instanceof ConfigError && !err.message.includes('no .env found') && /WECHAT_APP_ID: is required/.test(err.message),
+  );
+});
+
+test('the placeholders copied from .env.example are refused by name', () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'wmp-cfg-'));
+  writeFileSync(path.join(dir, '.env'), renderEnvExample());
+  try {
+    loadConfig({ cwd: dir, env: {} });
+    assert.fail('expected a ConfigError');
+  } catch (err) {
+    assert.ok(err instanceof ConfigError);
+    const problems = new Map(err.problems.map((p) => [p.variable, p.message]));
+    for (const name of ['WECHAT_APP_ID', 'WECHAT_APP_SECRET', 'WECHAT_TOKEN']) assert.match(problems.get(name) ?? '', /still the placeholder from \.env\.example/, name);
+    assert.match(err.message, /WECHAT_APP_ID: still the placeholder from \.env\.example/);
+    assert.ok(!err.message.includes('replaceme'), 'a secret placeholder is not echoed');
+  }
+  // One real value among placeholders: only the placeholders are refused.
+  const problems = problemsOf({ ...GOOD, WECHAT_TOKEN: 'replaceme' });
+  assert.deepEqual([...problems.keys()], ['WECHAT_TOKEN']);
+});
+
 test('redactConfig hides every secret', () => {
   const c = load({ ...GOOD, WECHAT_ENCODING_AES_KEY: 'a'.repeat(43), MONGODB_URI: 'mongodb://u:pw@h/db', TOKEN_SERVICE_SECRET: 't'.repeat(24) });
   const text = JSON.stringify(redactConfig(c));
