@@ -10,6 +10,10 @@
  * - an expired lease is removed by its `_id` before competing, so a process can only ever remove the
  *   expired lease instance it saw, never a fresh one someone else just inserted.
  *
+ * Reads go to the primary and writes wait for a majority, whatever the URI says: a lagging secondary
+ * or a write rolled back in a failover could otherwise let two processes both hold the lease or hand
+ * out a superseded token.
+ *
  * Every operation is bounded by `operationTimeoutMs`, so a MongoDB outage turns into a quick
  * TokenStoreError (the manager then serves from memory and refreshes without the lease) instead of a
  * caller stuck behind Mongoose's command buffering.
@@ -21,7 +25,7 @@ import { isDuplicateKey } from '../util/mongo-errors.js';
 import { TIMED_OUT, withTimeout } from '../util/timeout.js';
 import { checkPositive } from '../util/validate.js';
 import { TokenStoreError } from './errors.js';
-import { getTokenLeaseModel, getTokenModel, type TokenLeaseModel, type TokenModel } from './token-model.js';
+import { MAJORITY, getTokenLeaseModel, getTokenModel, type TokenLeaseModel, type TokenModel } from './token-model.js';
 import { isStoredToken, leaseIsLive, type LeaseRequest, type StoredToken, type TokenStore } from './types.js';
 
 /** Default bound on one store operation, ms. */
@@ -70,7 +74,7 @@ export class MongoTokenStore implements TokenStore {
 
   invalidate(appId: string, rejected: string): Promise<boolean> {
     return this.#bounded('invalidate', async () => {
-      const res = await this.Token.deleteOne({ appid: appId, token: rejected });
+      const res = await this.Token.deleteOne({ appid: appId, token: rejected }, { writeConcern: MAJORITY });
       return res.deletedCount > 0;
     });
   }
@@ -80,22 +84,22 @@ export class MongoTokenStore implements TokenStore {
       await this.#ensureIndexes();
       const expiresAt = new Date(lease.now + lease.ttlMs);
       for (let attempt = 0; attempt < 3; attempt++) {
-        const held = await this.TokenLease.findOne({ appid: appId }).lean();
+        const held = await this.TokenLease.findOne({ appid: appId }).read('primary').lean();
         if (held) {
           if (held.owner === lease.owner) {
-            const r = await this.TokenLease.updateOne({ _id: held._id, owner: lease.owner }, { $set: { expiresAt } });
+            const r = await this.TokenLease.updateOne({ _id: held._id, owner: lease.owner }, { $set: { expiresAt } }, { writeConcern: MAJORITY });
             if (r.matchedCount === 1) return true;
             continue;
           }
           if (leaseIsLive(held.expiresAt.getTime(), lease)) return false;
           // A crashed (or very slow) holder: remove exactly the expired instance we saw.
-          await this.TokenLease.deleteOne({ _id: held._id });
+          await this.TokenLease.deleteOne({ _id: held._id }, { writeConcern: MAJORITY });
         }
         try {
           await this.TokenLease.findOneAndUpdate(
             { appid: appId, nonce: randomUUID() },
             { $setOnInsert: { owner: lease.owner, expiresAt } },
-            { upsert: true, returnDocument: 'after', lean: true },
+            { upsert: true, returnDocument: 'after', lean: true, writeConcern: MAJORITY },
           );
           return true;
         } catch (err) {
@@ -108,7 +112,7 @@ export class MongoTokenStore implements TokenStore {
   }
 
   async releaseLease(appId: string, owner: string): Promise<void> {
-    await this.#bounded('releaseLease', () => this.TokenLease.deleteOne({ appid: appId, owner }));
+    await this.#bounded('releaseLease', () => this.TokenLease.deleteOne({ appid: appId, owner }, { writeConcern: MAJORITY }));
   }
 
   /** Create the unique indexes once (retried after a failure). No TTL index: FerretDB has none. */

@@ -159,6 +159,9 @@ const READ_PROJECTION = { appid: 1, token: 1, expiresAt: 1, fetchedAt: 1, access
 /** Fields of the tutorials' shape that a save removes. */
 const LEGACY_FIELDS = ['access_token', 'expires_in', 'expires_at', 'name'] as const;
 
+/** Write concern of every token and lease write, whatever the connection's URI says. */
+export const MAJORITY = { w: 'majority' } as const;
+
 /** The schema of `Token`. Indexes are created by {@link MongoTokenStore} on first use, not at model compile time. */
 export const tokenSchema = new Schema<TokenDocument, TokenModel>(
   {
@@ -175,6 +178,10 @@ export const tokenSchema = new Schema<TokenDocument, TokenModel>(
     collection: 'tokens',
     // save() of an existing document filters on __v, so two racing writers cannot both win (on MongoDB).
     optimisticConcurrency: true,
+    // Whatever the URI says (e.g. readPreference=secondaryPreferred, w=1): a lagging secondary or a
+    // write lost in a failover could hand out a superseded token (see docs/hardening.md).
+    read: 'primary',
+    writeConcern: { w: 'majority' },
     autoIndex: false,
     autoCreate: false,
   },
@@ -187,11 +194,11 @@ tokenSchema.pre('save', function () {
 });
 
 tokenSchema.static('getAccessToken', async function getAccessToken(this: TokenModel, appId: string): Promise<StoredToken | null> {
-  const doc = await this.findOne({ appid: appId }, READ_PROJECTION).lean();
+  const doc = await this.findOne({ appid: appId }, READ_PROJECTION).read('primary').lean();
   if (doc) return toStored(leanReader(doc as unknown as Record<string, unknown>), this.modelName);
   if (!warned.has(`${this.modelName}:no-appid`)) {
     // The tutorials kept one document without an AppID; say so once instead of ignoring it silently.
-    const orphan = await this.findOne({ appid: { $exists: false }, $or: [{ access_token: { $exists: true } }, { expires_in: { $exists: true } }] }, { _id: 1 }).lean();
+    const orphan = await this.findOne({ appid: { $exists: false }, $or: [{ access_token: { $exists: true } }, { expires_in: { $exists: true } }] }, { _id: 1 }).read('primary').lean();
     if (orphan) {
       warnOnce(
         `${this.modelName}:no-appid`,
@@ -212,7 +219,7 @@ tokenSchema.static('saveAccessToken', async function saveAccessToken(this: Token
     throw new InvalidOptionError('data', '{ appid, access_token, expires_at, fetched_at }');
   }
   for (let attempt = 1; ; attempt++) {
-    const existing = await this.findOne({ appid: data.appid });
+    const existing = await this.findOne({ appid: data.appid }).read('primary');
     const current = existing ? toStored((path) => existing.get(path) as unknown, this.modelName) : null;
     if (current && current.fetched_at > data.fetched_at) return current;
     const doc = existing ?? new this({ appid: data.appid });
@@ -221,7 +228,9 @@ tokenSchema.static('saveAccessToken', async function saveAccessToken(this: Token
     doc.expiresAt = new Date(data.expires_at);
     doc.fetchedAt = new Date(data.fetched_at);
     try {
-      await doc.save();
+      // Mongoose reads `writeConcern` from save options (its `w` option loses to the URI's), though
+      // its SaveOptions type does not list it.
+      await doc.save({ writeConcern: MAJORITY } as mongoose.SaveOptions);
       return freezeToken({ access_token: data.access_token, expires_at: data.expires_at, fetched_at: data.fetched_at });
     } catch (err) {
       const raced = isDuplicateKey(err) || err instanceof mongoose.Error.VersionError || err instanceof mongoose.Error.DocumentNotFoundError;
@@ -238,7 +247,7 @@ export const tokenLeaseSchema = new Schema<TokenLeaseDocument, TokenLeaseModel>(
     expiresAt: { type: Date, required: true },
     nonce: { type: String, required: true },
   },
-  { collection: 'token_leases', autoIndex: false, autoCreate: false, versionKey: false },
+  { collection: 'token_leases', read: 'primary', writeConcern: { w: 'majority' }, autoIndex: false, autoCreate: false, versionKey: false },
 );
 
 /**
