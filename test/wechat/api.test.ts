@@ -254,11 +254,13 @@ describe('force_refresh budget', () => {
 });
 
 describe('MongoDB token store', () => {
-  test('a legacy tutorial document in the tokens collection is treated as absent and overwritten', async () => {
+  test('a tutorial-shaped document with an absolute expires_in long past is read converted, seen as expired, and overwritten', async () => {
     const coll = db.connection.collection('tokens');
     await coll.insertOne({ appid: APPID, access_token: 'legacy', expires_in: 1234567890 });
     const store = new MongoTokenStore(db.connection);
-    assert.equal(await store.get(APPID), null);
+    const legacy = await store.get(APPID);
+    assert.equal(legacy?.access_token, 'legacy', 'the tutorial document is read, not dropped');
+    assert.ok((legacy?.expires_at ?? Infinity) < Date.now(), 'its absolute expires_in (2009) makes it expired');
     const w = track(wechatOn(emu, { store }));
     const t = await w.fetchAccessToken();
     assert.equal((await store.get(APPID))?.access_token, t.access_token);
