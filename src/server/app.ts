@@ -17,6 +17,7 @@ import { customMessageOf } from '../wechat/api/message.js';
 import { MemoryTokenStore } from '../token/memory-token-store.js';
 import { FileTokenStore } from '../token/file-token-store.js';
 import { MongoTokenStore } from '../token/mongo-token-store.js';
+import { BreakerTokenStore } from '../token/breaker-store.js';
 import type { TokenStore } from '../token/types.js';
 import { exampleHandlers } from '../webhook/examples.js';
 import { webhook, MemoryDedupeStore, MongoDedupeStore, HandlerRegistry, type HandlerMap, type DedupeStore, type WebhookObserver, type WebhookOptions } from '../webhook/index.js';
@@ -58,7 +59,7 @@ export interface WechatApp extends Koa {
   close(graceMs?: number): Promise<void>;
 }
 
-function buildTokenStore(config: AppConfig, deps: AppDeps): TokenStore {
+function buildTokenStore(config: AppConfig, deps: AppDeps, logger: Logger, now: () => number): TokenStore {
   if (deps.tokenStore) return deps.tokenStore;
   switch (config.tokenStore) {
     case 'memory':
@@ -67,7 +68,8 @@ function buildTokenStore(config: AppConfig, deps: AppDeps): TokenStore {
       return new FileTokenStore({ dir: config.dataDir });
     case 'mongo':
       if (!deps.mongo) throw new InvalidOptionError('mongo', 'a Mongoose connection when TOKEN_STORE=mongo');
-      return new MongoTokenStore(deps.mongo);
+      // Skipped while MongoDB is down, so an outage costs a refresh at most one operation timeout.
+      return new BreakerTokenStore(new MongoTokenStore(deps.mongo), { connection: deps.mongo, logger, now });
   }
 }
 
@@ -93,7 +95,7 @@ function buildDedupeStore(config: AppConfig, deps: AppDeps, metrics: ServiceMetr
 export function createApp(config: AppConfig, handlers?: HandlerMap | HandlerRegistry, deps: AppDeps = {}): WechatApp {
   const logger = deps.logger ?? noopLogger;
   const now = deps.now ?? Date.now;
-  const store = buildTokenStore(config, deps);
+  const store = buildTokenStore(config, deps, logger, now);
   const wechat = new Wechat({
     appId: config.wechat.appId,
     appSecret: config.wechat.appSecret,

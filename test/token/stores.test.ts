@@ -7,6 +7,7 @@ import { tokenStoreSuite } from './store-suite.js';
 import { MemoryTokenStore } from '../../src/token/memory-token-store.js';
 import { FileTokenStore } from '../../src/token/file-token-store.js';
 import { MongoTokenStore } from '../../src/token/mongo-token-store.js';
+import { BreakerTokenStore } from '../../src/token/breaker-store.js';
 import { WechatMpError } from '../../src/errors.js';
 import { useTestDatabase, type TestDatabase } from '../support/test-db.js';
 import { until } from '../support/until.js';
@@ -38,6 +39,18 @@ tokenStoreSuite('MongoTokenStore', async () => {
     store: new MongoTokenStore(d.connection),
     // Another connection plays another process.
     peer: async () => new MongoTokenStore(await d.connect()),
+    cleanup: () => {},
+  };
+});
+
+tokenStoreSuite('BreakerTokenStore over MongoTokenStore', async () => {
+  const d = await getDb();
+  return {
+    store: new BreakerTokenStore(new MongoTokenStore(d.connection), { connection: d.connection }),
+    peer: async () => {
+      const other = await d.connect();
+      return new BreakerTokenStore(new MongoTokenStore(other), { connection: other });
+    },
     cleanup: () => {},
   };
 });
