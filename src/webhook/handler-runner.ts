@@ -2,7 +2,8 @@
  * Running a handler and rendering its reply. A synchronous handler is answered in the same tick; an
  * asynchronous one gets what is left of the reply deadline (on the injected clock and timers), after
  * which `success` is answered and its eventual reply goes to the late-reply queue. Handler errors are
- * logged and answered with `success`.
+ * answered with `success`, logged with their stack and MsgId, and emitted as Koa's `error` event
+ * (`ctx.app.emit('error', err, ctx)`, as Koa does for any failed request).
  */
 import { performance } from 'node:perf_hooks';
 import type Koa from 'koa';
@@ -13,7 +14,7 @@ import { isEvent, type WechatMessage } from './messages.js';
 import type { ResolvedWebhookOptions, WebhookOutcome } from './options.js';
 import type { HandlerRegistry, HandlerResult } from './registry.js';
 import { renderReplyXml, type Reply } from './replies.js';
-import { errorFields, messageIds, notify } from './report.js';
+import { errorFieldsWithStack, messageIds, notify } from './report.js';
 
 /** The answer to one delivery: plaintext reply XML ('' = `success`) and how it came about. */
 export interface Answer {
@@ -51,19 +52,19 @@ export class HandlerRunner {
     try {
       out = handler(message, ctx);
     } catch (err) {
-      this.#failed(err, message, t0);
+      this.#failed(ctx, err, message, t0);
       return HANDLER_ERROR;
     }
-    return isThenable(out) ? this.#runAsync(Promise.resolve(out), message, startedAt, t0) : this.#render(out, message, t0);
+    return isThenable(out) ? this.#runAsync(ctx, Promise.resolve(out), message, startedAt, t0) : this.#render(ctx, out, message, t0);
   }
 
-  async #runAsync(work: Promise<HandlerResult>, message: WechatMessage, startedAt: number, t0: number): Promise<Answer> {
+  async #runAsync(ctx: Koa.Context, work: Promise<HandlerResult>, message: WechatMessage, startedAt: number, t0: number): Promise<Answer> {
     const o = this.#o;
     let settled: HandlerResult | typeof DEADLINE_PASSED;
     try {
       settled = await withDeadline(work, o.replyDeadlineMs - (o.now() - startedAt), o.timers);
     } catch (err) {
-      this.#failed(err, message, t0);
+      this.#failed(ctx, err, message, t0);
       return HANDLER_ERROR;
     }
     if (settled === DEADLINE_PASSED) {
@@ -73,13 +74,13 @@ export class HandlerRunner {
         this.#done(message, t0, true);
         return toReply(result);
       });
-      this.#late.add(message, reply, (err) => this.#failed(err, message, t0));
+      this.#late.add(message, reply, (err) => this.#failed(ctx, err, message, t0));
       return DEADLINE;
     }
-    return this.#render(settled, message, t0);
+    return this.#render(ctx, settled, message, t0);
   }
 
-  #render(result: HandlerResult, message: WechatMessage, t0: number): Answer {
+  #render(ctx: Koa.Context, result: HandlerResult, message: WechatMessage, t0: number): Answer {
     try {
       const r = toReply(result);
       if (r === undefined) {
@@ -91,7 +92,7 @@ export class HandlerRunner {
       this.#done(message, t0, true);
       return { body, outcome: 'reply' };
     } catch (err) {
-      this.#failed(err, message, t0);
+      this.#failed(ctx, err, message, t0);
       return HANDLER_ERROR;
     }
   }
@@ -101,9 +102,16 @@ export class HandlerRunner {
     if (onHandler !== undefined) notify(this.#o.logger, () => onHandler({ msgType: message.MsgType, durationMs: performance.now() - t0, ok }));
   }
 
-  #failed(err: unknown, message: WechatMessage, t0: number): void {
+  #failed(ctx: Koa.Context, err: unknown, message: WechatMessage, t0: number): void {
     this.#done(message, t0, false);
-    this.#o.logger.error({ event: 'webhook.handler_error', ...messageIds(message), err: errorFields(err) }, 'webhook handler failed; answered success');
+    this.#o.logger.error({ event: 'webhook.handler_error', ...messageIds(message), err: errorFieldsWithStack(err) }, 'webhook handler failed; answered success');
+    // Koa's default listener throws on a non-Error, so anything else is wrapped first.
+    const error = err instanceof Error ? err : new Error(`handler threw a non-error: ${String(err)}`, { cause: err });
+    try {
+      ctx.app.emit('error', error, ctx);
+    } catch (listenerErr) {
+      this.#o.logger.debug({ event: 'webhook.error_listener_threw', err: errorFieldsWithStack(listenerErr) }, "the app's error listener threw");
+    }
   }
 }
 

@@ -23,6 +23,12 @@ export function errorFields(err: unknown): { name: string; message: string; code
   return { name: typeof err, message: String(err) };
 }
 
+/** {@link errorFields} plus the stack, for errors thrown by the application's own code (handlers). */
+export function errorFieldsWithStack(err: unknown): { name: string; message: string; code?: string; stack?: string } {
+  const fields = errorFields(err);
+  return err instanceof Error && typeof err.stack === 'string' ? { ...fields, stack: err.stack } : fields;
+}
+
 /** Log fields naming a message (`wechatEvent`, since `event` names the log line). */
 export function messageIds(m: WechatMessage): { msgType: string; msgId?: string; wechatEvent?: string } {
   return { msgType: m.MsgType, msgId: messageId(m), wechatEvent: isEvent(m) ? m.Event : undefined };
