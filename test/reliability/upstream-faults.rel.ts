@@ -144,9 +144,15 @@ for (const mode of ['stable', 'classic'] as const) {
               assert.ok(after.every((a) => !a.ok && a.error.code === 'WMP_ERR_TOKEN_QUOTA'), 'every caller gets the quota error');
               then = '10 callers: quota error, 0 calls (cooldown)';
             } else {
-              assert.equal(extra, 1, 'one call serves ten callers once the faults are used up');
-              assert.ok(after.every((a) => a.ok), 'every caller gets a token');
-              then = '10 callers: 1 call, all served';
+              // After any failed refresh, callers share one pause and get the last error at once.
+              assert.equal(extra, 0, 'no token call during the pause after a failed refresh');
+              assert.ok(after.every((a) => !a.ok && a.error.code === r.error.code), 'every caller gets the last error');
+              // Past the pause (at most 60 s, emulator clock), one call serves ten callers.
+              emulator.advanceClock(200);
+              const later = await Promise.all(Array.from({ length: 10 }, () => outcome(wechat.fetchAccessToken())));
+              assert.equal(calls(endpoint) - used, 1, 'one call serves ten callers once the pause is over');
+              assert.ok(later.every((a) => a.ok), 'every caller gets a token');
+              then = '10 callers: last error, 0 calls (pause); after it: 1 call, all served';
             }
           }
           assert.equal(used, c.retried.calls, 'upstream token calls');
