@@ -12,6 +12,9 @@
  * process warning per AppID; one that cannot be converted, or a tutorial document without an `appid`,
  * is reported once with a warning saying what to do, and is replaced by the next save.
  *
+ * Over 300 lines on purpose: the two models share their connection getter, read/write concerns and the
+ * tutorial-shape conversion, which must agree field by field.
+ *
  * `TokenLease` holds one refresh-lease document per appid (owner id + lease expiry, unique index on
  * appid). No TTL index anywhere: expiry is compared in queries, so FerretDB (no TTL support) works too.
  */
