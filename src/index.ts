@@ -77,6 +77,7 @@ export {
   type TransferCustomerServiceReply,
   type Handler,
   type HandlerMap,
+  type HandlerRegistryFromOptions,
   type HandlerResult,
   type DedupeStore,
   type DedupeRecord,

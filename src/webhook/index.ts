@@ -21,7 +21,7 @@ export {
   type TransferCustomerServiceReply,
 } from './replies.js';
 export { type LateReplySender } from './late-replies.js';
-export { HandlerRegistry, type Handler, type HandlerMap, type HandlerResult } from './registry.js';
+export { HandlerRegistry, type Handler, type HandlerMap, type HandlerRegistryFromOptions, type HandlerResult } from './registry.js';
 export { type DedupeStore, type DedupeRecord } from './dedupe/store.js';
 export { MemoryDedupeStore, type MemoryDedupeStoreOptions } from './dedupe/memory-store.js';
 export { MongoDedupeStore, type MongoDedupeStoreOptions } from './dedupe/mongo-store.js';

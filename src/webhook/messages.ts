@@ -255,6 +255,18 @@ export interface EventsByName {
   MASSSENDJOBFINISH: MassSendJobFinishEvent;
 }
 
+/** Every `MsgType` this version types, at run time (the keys of {@link MessagesByType}). */
+export const MESSAGE_TYPES: readonly (keyof MessagesByType)[] = Object.keys({
+  text: true, image: true, voice: true, video: true, shortvideo: true, location: true, link: true,
+} satisfies Record<keyof MessagesByType, true>) as (keyof MessagesByType)[];
+
+/** Every `Event` this version types, at run time (the keys of {@link EventsByName}). */
+export const EVENT_NAMES: readonly (keyof EventsByName)[] = Object.keys({
+  subscribe: true, unsubscribe: true, SCAN: true, LOCATION: true, CLICK: true, VIEW: true,
+  scancode_push: true, scancode_waitmsg: true, pic_sysphoto: true, pic_photo_or_album: true, pic_weixin: true,
+  location_select: true, TEMPLATESENDJOBFINISH: true, MASSSENDJOBFINISH: true,
+} satisfies Record<keyof EventsByName, true>) as (keyof EventsByName)[];
+
 /** True for events (known or not). */
 export function isEvent(message: WechatMessage): message is WechatEvent | UnknownEvent {
   return message.kind === 'event' || message.kind === 'unknown_event';

@@ -64,7 +64,7 @@ export function webhook(options: WebhookOptions, handlers: HandlerRegistry): Web
 // against HandlerRegistry's `fallback` method too and lose its contextual type.
 export function webhook(options: WebhookOptions, handlers: HandlerMap | HandlerRegistry): WebhookMiddleware {
   const o = resolveWebhookOptions(options);
-  const registry = handlers instanceof HandlerRegistry ? handlers : HandlerRegistry.from(handlers);
+  const registry = handlers instanceof HandlerRegistry ? handlers : HandlerRegistry.from(handlers, options.logger ? { logger: options.logger } : {});
   const late = new LateReplies(o);
   const runner = new HandlerRunner(o, registry, late);
   const dedupe = new DedupeCoordinator({

@@ -7,24 +7,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import ts from 'typescript';
+import { diagnose as check } from '../support/typecheck.js';
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
 const VIRTUAL = path.join(REPO, 'test', 'wechat', '__virtual_custom_message__.ts');
 
-function diagnose(source: string): string[] {
-  const options: ts.CompilerOptions = { strict: true, noEmit: true, module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext, target: ts.ScriptTarget.ES2022, skipLibCheck: true, types: ['node'] };
-  const host = ts.createCompilerHost(options);
-  const getSourceFile = host.getSourceFile.bind(host);
-  host.getSourceFile = (name, lang, ...rest) => (path.resolve(name) === VIRTUAL ? ts.createSourceFile(name, source, lang) : getSourceFile(name, lang, ...rest));
-  const fileExists = host.fileExists.bind(host);
-  host.fileExists = (name) => path.resolve(name) === VIRTUAL || fileExists(name);
-  const program = ts.createProgram([VIRTUAL], options, host);
-  return ts
-    .getPreEmitDiagnostics(program)
-    .filter((d) => d.file && path.resolve(d.file.fileName) === VIRTUAL)
-    .map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n'));
-}
+const diagnose = (source: string): string[] => check(VIRTUAL, source);
 
 const HEADER = "import type { CustomMessage } from '../../src/wechat/api/message.js';\n";
 
