@@ -234,6 +234,9 @@ export function createApp(config: AppConfig, handlers?: HandlerMap | HandlerRegi
  * an upstream or store failure) with its code; anything unexpected is a 500 without details. Never a
  * stack or a secret.
  */
+/** Longest request path an error line carries (paths come from the request). */
+const MAX_LOGGED_PATH = 200;
+
 function errorBoundary(logger: Logger): Koa.Middleware {
   return async (ctx, next) => {
     try {
@@ -248,7 +251,7 @@ function errorBoundary(logger: Logger): Koa.Middleware {
       if (err instanceof WechatMpError) {
         // The registry (src/errors.ts) decides the status: 503 for an upstream or store failure.
         if (err.statusCode >= 500 && err.statusCode !== 503) {
-          logger.error({ event: 'http.error', path: ctx.path, code: err.code, err: { message: err.message, stack: err.stack } }, 'request failed');
+          logger.error({ event: 'http.error', path: ctx.path.slice(0, MAX_LOGGED_PATH), code: err.code, err: { message: err.message, stack: err.stack } }, 'request failed');
         } else {
           logger.warn({ event: 'http.upstream_error', path: ctx.path, code: err.code }, 'request failed: upstream or store unavailable');
         }
@@ -256,7 +259,7 @@ function errorBoundary(logger: Logger): Koa.Middleware {
         ctx.body = { error: err.code };
         return;
       }
-      logger.error({ event: 'http.unexpected_error', path: ctx.path, err: { name: e.name, message: e.message } }, 'unexpected error');
+      logger.error({ event: 'http.unexpected_error', path: ctx.path.slice(0, MAX_LOGGED_PATH), err: { name: e.name, message: e.message, stack: e.stack } }, 'unexpected error');
       ctx.status = 500;
       ctx.body = { error: 'internal error' };
     }

@@ -367,3 +367,21 @@ describe('shutdown', () => {
     assert.deepEqual((sent[0] as { body?: unknown }).body, { touser: 'oUser0000000000000000000001', msgtype: 'text', text: { content: 'late: slowpoke' } });
   });
 });
+
+test('an unexpected error answers 500 without details and is logged with its stack and a bounded path', async () => {
+  const logs = captureLogs();
+  const app = make(configFor(), { logger: logs.logger });
+  app.use(() => {
+    throw new Error('boom from a route added by the app');
+  });
+  const res = await request(app.callback()).get(`/added-route-${'x'.repeat(5000)}`);
+  assert.equal(res.status, 500);
+  assert.deepEqual(res.body, { error: 'internal error' });
+  assert.doesNotMatch(res.text, /boom|stack/);
+  const line = logs.text().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.event === 'http.unexpected_error');
+  assert.ok(line, logs.text().slice(0, 2000));
+  const err = line.err as { message: string; stack: string };
+  assert.match(err.message, /boom/);
+  assert.match(err.stack, /app\.test\.ts/);
+  assert.ok((line.path as string).length <= 200);
+});
