@@ -41,7 +41,8 @@ function exited(proc: ChildProcess): Promise<number | null> {
 
 async function waitReady(url: string): Promise<void> {
   const ready = async () => (await fetch(`${url}/readyz`).catch(() => undefined))?.status === 200;
-  await until(ready, { timeoutMs: 15_000, what: `readiness; output:\n${output}` });
+  // A bound, not a speed check: under load, starting a process and fetching a token can take a while.
+  await until(ready, { timeoutMs: 45_000, what: `readiness; output:\n${output}` });
 }
 
 /** Resolves when the child prints `marker` (the slow handler announces that it started). */
