@@ -1,25 +1,10 @@
-import { after, before, beforeEach, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { followerOpenId, SANDBOX_SUBSCRIBE_TEMPLATES, SANDBOX_TEMPLATES, startEmulator, type Emulator } from '../../src/emulator/index.js';
-import { FIXED_NOW, errcodeOf, makeClient, tokenOf } from './support/client.js';
+import { followerOpenId, SANDBOX_SUBSCRIBE_TEMPLATES, SANDBOX_TEMPLATES } from '../../src/emulator/index.js';
+import { FIXED_NOW, errcodeOf, tokenOf, useEmulatorWithToken } from './support/client.js';
 
-const client = makeClient();
-let emu: Emulator;
-let token: string;
-
-before(async () => {
-  emu = await startEmulator({ clock: () => FIXED_NOW, customServiceWindow: true });
-});
-after(async () => {
-  await client.close();
-  await emu.close();
-});
-beforeEach(async () => {
-  emu.reset();
-  token = tokenOf(await client.token(emu.url));
-});
-
-const api = (path: string, query = ''): string => `${emu.url}${path}?access_token=${token}${query}`;
+const env = useEmulatorWithToken({ clock: () => FIXED_NOW, customServiceWindow: true });
+const { client, api } = env;
 const U1 = followerOpenId(1);
 const TEMPLATE = SANDBOX_TEMPLATES[0]!.template_id;
 const MENU = { button: [{ type: 'click', name: 'A', key: 'A' }] };
@@ -31,9 +16,9 @@ describe('template messages', () => {
     assert.match(r.text, /"msgid":\d{19}\}$/);
     const again = await client.post(api('/cgi-bin/message/template/send'), body);
     assert.equal(again.text.match(/"msgid":(\d+)/)?.[1], r.text.match(/"msgid":(\d+)/)?.[1]);
-    assert.equal(emu.account().sent.length, 1);
+    assert.equal(env.emu.account().sent.length, 1);
     await client.post(api('/cgi-bin/message/template/send'), { ...body, client_msg_id: 'order-2' });
-    assert.equal(emu.account().sent.length, 2);
+    assert.equal(env.emu.account().sent.length, 2);
   });
 
   test('40037 unknown template, 40003 unknown user, 43004 not following, 47001 bad data', async () => {
@@ -41,7 +26,7 @@ describe('template messages', () => {
     assert.equal(errcodeOf(await client.post(api('/cgi-bin/message/template/send'), { ...base, template_id: 'nope' })), 40037);
     assert.equal(errcodeOf(await client.post(api('/cgi-bin/message/template/send'), { ...base, touser: 'oNobody' })), 40003);
     assert.equal(errcodeOf(await client.post(api('/cgi-bin/message/template/send'), { ...base, data: { k: 'v' } })), 47001);
-    emu.account().recordPush(U1, 'unsubscribe', emu.now());
+    env.emu.account().recordPush(U1, 'unsubscribe', env.emu.now());
     assert.equal(errcodeOf(await client.post(api('/cgi-bin/message/template/send'), base)), 43004);
   });
 
@@ -65,22 +50,22 @@ describe('the customer-service window', () => {
   test('45015 without a push, open for 48 hours after one, 45047 after 20 in a row, typing follows the window', async () => {
     assert.equal(errcodeOf(await send(U1)), 45015);
     assert.equal(errcodeOf(await client.post(api('/cgi-bin/message/custom/typing'), { touser: U1, command: 'Typing' })), 45015);
-    emu.account().recordPush(U1, undefined, emu.now());
+    env.emu.account().recordPush(U1, undefined, env.emu.now());
     for (let i = 0; i < 20; i++) assert.equal(errcodeOf(await send(U1)), 0);
     assert.equal(errcodeOf(await send(U1)), 45047);
-    emu.account().recordPush(U1, 'CLICK', emu.now());
+    env.emu.account().recordPush(U1, 'CLICK', env.emu.now());
     assert.equal(errcodeOf(await client.post(api('/cgi-bin/message/custom/typing'), { touser: U1, command: 'Typing' })), 0);
     assert.equal(errcodeOf(await client.post(api('/cgi-bin/message/custom/typing'), { touser: U1, command: 'typing' })), 47001);
-    emu.advanceClock(48 * 3600 + 1);
-    token = tokenOf(await client.token(emu.url));
+    env.emu.advanceClock(48 * 3600 + 1);
+    env.token = tokenOf(await client.token(env.emu.url));
     assert.equal(errcodeOf(await send(U1)), 45015);
   });
 
   test('the control API records a push: POST /__emulator/interactions', async () => {
-    const r = await client.post(`${emu.url}/__emulator/interactions`, { openid: 'oNewUser', event: 'subscribe' });
+    const r = await client.post(`${env.emu.url}/__emulator/interactions`, { openid: 'oNewUser', event: 'subscribe' });
     assert.equal(r.status, 200);
     assert.equal(errcodeOf(await send('oNewUser')), 0);
-    assert.equal((await client.post(`${emu.url}/__emulator/interactions`, { nope: 1 })).status, 400);
+    assert.equal((await client.post(`${env.emu.url}/__emulator/interactions`, { nope: 1 })).status, 400);
   });
 });
 
@@ -112,14 +97,14 @@ describe('QR codes', () => {
     assert.equal(r.json?.expire_seconds, 30);
     const ticket = String(r.json?.ticket);
     assert.match(ticket, /[+/=]/, 'a real ticket needs URL-encoding');
-    const show = () => client.download(`${emu.url}/cgi-bin/showqrcode?ticket=${encodeURIComponent(ticket)}`);
+    const show = () => client.download(`${env.emu.url}/cgi-bin/showqrcode?ticket=${encodeURIComponent(ticket)}`);
     const img = await show();
     assert.equal(img.status, 200);
     assert.equal(img.contentType, 'image/png');
-    assert.equal((await client.download(`${emu.url}/cgi-bin/showqrcode?ticket=${ticket}`)).status, 404, 'an unencoded ticket is another ticket');
+    assert.equal((await client.download(`${env.emu.url}/cgi-bin/showqrcode?ticket=${ticket}`)).status, 404, 'an unencoded ticket is another ticket');
     const long = await client.post(api('/cgi-bin/qrcode/create'), { expire_seconds: 9_999_999, action_name: 'QR_STR_SCENE', action_info: { scene: { scene_str: 's' } } });
     assert.equal(long.json?.expire_seconds, 2_592_000);
-    emu.advanceClock(30);
+    env.emu.advanceClock(30);
     assert.equal((await show()).status, 404);
   });
 
@@ -138,14 +123,14 @@ describe('QR codes', () => {
   test('a scan: SCAN for a follower, subscribe with qrscene_ for a new user who then follows', async () => {
     const r = await client.post(api('/cgi-bin/qrcode/create'), { action_name: 'QR_LIMIT_STR_SCENE', action_info: { scene: { scene_str: 'shop-9' } } });
     const ticket = String(r.json?.ticket);
-    const scan = (openid: string) => client.post(`${emu.url}/__emulator/scan`, { ticket, openid });
-    assert.deepEqual((await scan(U1)).json, { event: 'SCAN', eventKey: 'shop-9', ticket, appid: emu.account().appId });
+    const scan = (openid: string) => client.post(`${env.emu.url}/__emulator/scan`, { ticket, openid });
+    assert.deepEqual((await scan(U1)).json, { event: 'SCAN', eventKey: 'shop-9', ticket, appid: env.emu.account().appId });
     assert.equal((await scan('oNewcomer')).json?.eventKey, 'qrscene_shop-9');
     const info = await client.get(api('/cgi-bin/user/info', '&openid=oNewcomer'));
     assert.equal(info.json?.subscribe_scene, 'ADD_SCENE_QR_CODE');
     assert.equal(info.json?.qr_scene_str, 'shop-9');
     assert.equal((await scan('oNewcomer')).json?.event, 'SCAN');
-    assert.equal((await client.post(`${emu.url}/__emulator/scan`, { ticket: 'nope', openid: U1 })).status, 404);
+    assert.equal((await client.post(`${env.emu.url}/__emulator/scan`, { ticket: 'nope', openid: U1 })).status, 404);
   });
 
   test('shorten/gen and fetch', async () => {
@@ -154,8 +139,8 @@ describe('QR codes', () => {
     const f = await client.post(api('/cgi-bin/shorten/fetch'), { short_key: key });
     assert.equal(f.json?.long_data, 'loooong');
     assert.equal(errcodeOf(await client.post(api('/cgi-bin/shorten/gen'), { long_data: 'x'.repeat(4097) })), 40097);
-    emu.advanceClock(60);
-    token = tokenOf(await client.token(emu.url));
+    env.emu.advanceClock(60);
+    env.token = tokenOf(await client.token(env.emu.url));
     assert.equal(errcodeOf(await client.post(api('/cgi-bin/shorten/fetch'), { short_key: key })), 40097);
   });
 });

@@ -1,25 +1,10 @@
-import { after, before, beforeEach, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { followerOpenId, startEmulator, type Emulator } from '../../src/emulator/index.js';
-import { FIXED_NOW, errcodeOf, makeClient, tokenOf } from './support/client.js';
+import { followerOpenId } from '../../src/emulator/index.js';
+import { FIXED_NOW, errcodeOf, useEmulatorWithToken } from './support/client.js';
 
-const client = makeClient();
-let emu: Emulator;
-let token: string;
-
-before(async () => {
-  emu = await startEmulator({ clock: () => FIXED_NOW, followers: 25, userListPageSize: 10 });
-});
-after(async () => {
-  await client.close();
-  await emu.close();
-});
-beforeEach(async () => {
-  emu.reset();
-  token = tokenOf(await client.token(emu.url));
-});
-
-const api = (path: string, query = ''): string => `${emu.url}${path}?access_token=${token}${query}`;
+const env = useEmulatorWithToken({ clock: () => FIXED_NOW, followers: 25, userListPageSize: 10 });
+const { client, api } = env;
 const U1 = followerOpenId(1);
 const U2 = followerOpenId(2);
 
@@ -51,7 +36,7 @@ describe('users', () => {
     assert.deepEqual(r.json?.tagid_list, []);
     assert.equal(r.json?.nickname, undefined, 'no nickname since 2021-12-27');
     assert.equal(errcodeOf(await client.get(api('/cgi-bin/user/info', '&openid=oNobody'))), 40003);
-    emu.account().recordPush(U2, 'unsubscribe', emu.now());
+    env.emu.account().recordPush(U2, 'unsubscribe', env.emu.now());
     assert.deepEqual((await client.get(api('/cgi-bin/user/info', `&openid=${U2}`))).json, { subscribe: 0, openid: U2 });
   });
 

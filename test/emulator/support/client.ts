@@ -2,8 +2,9 @@
  * A small HTTP client for the emulator tests: real requests through an undici Agent owned by the
  * test file (closed in its after-hook).
  */
+import { after, before, beforeEach } from 'node:test';
 import { Agent, FormData, request } from 'undici';
-import { SANDBOX_APP } from '../../../src/emulator/index.js';
+import { SANDBOX_APP, startEmulator, type Emulator, type StartEmulatorOptions } from '../../../src/emulator/index.js';
 
 export interface Answer {
   status: number;
@@ -89,4 +90,38 @@ export function tokenOf(a: Answer): string {
   const t = a.json?.access_token;
   if (typeof t !== 'string') throw new Error(`no access_token in ${a.text}`);
   return t;
+}
+
+/** What {@link useEmulatorWithToken} gives a test file. */
+export interface EmulatorWithToken {
+  readonly client: Client;
+  /** The emulator (set by the before-hook). */
+  emu: Emulator;
+  /** A sandbox access_token, fresh for each test. */
+  token: string;
+  /** `path` on the emulator with the test's token (and `query`, starting with `&`). */
+  api(path: string, query?: string): string;
+}
+
+/** Hooks for a test file: one emulator with `options`, reset before each test, which gets a fresh token. */
+export function useEmulatorWithToken(options: StartEmulatorOptions): EmulatorWithToken {
+  const client = makeClient();
+  const state: EmulatorWithToken = {
+    client,
+    emu: undefined as unknown as Emulator,
+    token: '',
+    api: (path, query = '') => `${state.emu.url}${path}?access_token=${state.token}${query}`,
+  };
+  before(async () => {
+    state.emu = await startEmulator(options);
+  });
+  after(async () => {
+    await client.close();
+    await state.emu?.close();
+  });
+  beforeEach(async () => {
+    state.emu.reset();
+    state.token = tokenOf(await client.token(state.emu.url));
+  });
+  return state;
 }
