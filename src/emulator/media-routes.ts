@@ -7,6 +7,7 @@
  * emulator answers its bytes.
  */
 import { randomBytes } from 'node:crypto';
+import { contentTypeOf, extensionOf } from '../util/media-types.js';
 import { apiRoute, objectBody } from './api-routes.js';
 import { MAX_MATERIAL_BATCH, MEDIA_EXTENSIONS, PERMANENT_IMAGE_MAX_BYTES, UPLOADIMG_MAX_BYTES } from './account-constants.js';
 import type { MediaType, StoredMedia } from './media-store.js';
@@ -15,22 +16,6 @@ import { bytes, json, ok, wechatError, type Reply } from './replies.js';
 import type { EmulatorRequest, Route } from './request.js';
 
 const MEDIA_TYPES = new Set<string>(['image', 'voice', 'video', 'thumb']);
-const CONTENT_TYPES: Readonly<Record<string, string>> = {
-  jpg: 'image/jpeg',
-  jpeg: 'image/jpeg',
-  png: 'image/png',
-  gif: 'image/gif',
-  bmp: 'image/bmp',
-  amr: 'audio/amr',
-  mp3: 'audio/mpeg',
-  mp4: 'video/mp4',
-};
-
-const extensionOf = (filename: string): string => {
-  const i = filename.lastIndexOf('.');
-  return i < 0 ? '' : filename.slice(i + 1).toLowerCase();
-};
-
 /** The `media` file part, checked against `extensions` and `maxBytes`; else the errcode. */
 function mediaPart(req: EmulatorRequest, extensions: readonly string[], maxBytes: number): FormFile | number {
   const file = req.form?.files.find((f) => f.field === 'media');
@@ -41,10 +26,9 @@ function mediaPart(req: EmulatorRequest, extensions: readonly string[], maxBytes
 }
 
 function download(m: StoredMedia): Reply {
-  const ext = extensionOf(m.filename);
   // The filename is the uploader's: keep it to safe characters in the header.
   const safe = m.filename.replace(/[^A-Za-z0-9._-]/g, '_');
-  return bytes(m.data, CONTENT_TYPES[ext] ?? 'application/octet-stream', { 'Content-Disposition': `attachment; filename="${safe}"` });
+  return bytes(m.data, contentTypeOf(m.filename), { 'Content-Disposition': `attachment; filename="${safe}"` });
 }
 
 /** POST /cgi-bin/media/upload?type= (multipart `media`) -> {type, media_id | thumb_media_id, created_at} */

@@ -10,6 +10,7 @@
 import { randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
+import { contentTypeOf } from '../util/media-types.js';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { InvalidOptionError } from '../errors.js';
@@ -46,24 +47,6 @@ export interface StreamedBody {
   /** Content-Length when every part's size is known. */
   readonly length?: number;
   readonly body: Readable;
-}
-
-const TYPES: Readonly<Record<string, string>> = {
-  jpg: 'image/jpeg',
-  jpeg: 'image/jpeg',
-  png: 'image/png',
-  gif: 'image/gif',
-  bmp: 'image/bmp',
-  amr: 'audio/amr',
-  mp3: 'audio/mpeg',
-  mp4: 'video/mp4',
-};
-
-/** The lower-case extension of `filename` without the dot, '' when none. */
-export function extensionOf(filename: string): string {
-  const base = path.basename(filename);
-  const i = base.lastIndexOf('.');
-  return i <= 0 ? '' : base.slice(i + 1).toLowerCase();
 }
 
 /** The filename a file is sent under. */
@@ -123,7 +106,7 @@ export function multipartBody(form: UploadForm, limits: Readonly<Record<string, 
     }
     for (const [name, file] of Object.entries(form.files)) {
       const filename = filenameOf(file) ?? 'file';
-      const type = file.contentType ?? TYPES[extensionOf(filename)] ?? 'application/octet-stream';
+      const type = file.contentType ?? contentTypeOf(filename);
       const head = enc.encode(`--${boundary}\r\nContent-Disposition: form-data; name="${escape(name)}"; filename="${escape(filename)}"\r\nContent-Type: ${type}\r\n\r\n`);
       parts.push({ head, file, size: await sizeOf(file), ...(limits[name] !== undefined ? { limit: limits[name] } : {}) });
     }

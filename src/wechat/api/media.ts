@@ -8,7 +8,8 @@
  */
 import type { Readable } from 'node:stream';
 import { InvalidOptionError } from '../../errors.js';
-import { extensionOf, filenameOf, sizeOf, type UploadFile } from '../body.js';
+import { extensionOf } from '../../util/media-types.js';
+import { filenameOf, sizeOf, type UploadFile } from '../body.js';
 import type { DownloadResult, RequestOptions } from '../request.js';
 import type { ApiContext } from './context.js';
 
