@@ -1,7 +1,7 @@
 /**
- * The documentation derived from {@link CONFIG_TABLE}: `.env.example` and README's configuration
- * table (between the `config:begin` / `config:end` markers). `npm run docs:config` writes both;
- * `test/config.test.ts` fails when either differs from what this renders.
+ * The documentation derived from {@link CONFIG_TABLE}: `.env.example`, README's short configuration
+ * table and docs/configuration.md's full one (each between the `config:begin` / `config:end` markers).
+ * `npm run docs:config` writes all three; `test/config.test.ts` fails when one differs from what this renders.
  */
 import { CONFIG_TABLE, type ConfigVariable } from './variables.js';
 
@@ -86,21 +86,23 @@ export function renderEnvExample(table: readonly ConfigVariable[] = CONFIG_TABLE
 
 const code = (s: string) => `\`${s}\``;
 
-/** README's configuration table, markers included. */
-export function renderReadmeTable(table: readonly ConfigVariable[] = CONFIG_TABLE): string {
-  const rows = table.map((v) => {
-    const meaning = [v.doc, v.secret ? ' (secret)' : '', v.replaces ? `; replaces ${code(v.replaces)}, still read for one release` : ''].join('');
-    const def = defaultOf(v);
-    const shownDefault = v.required !== undefined || v.defaultDoc !== undefined || v.default === undefined ? def : code(def);
-    return `| ${code(v.name)} | ${shownDefault} | ${valuesOf(v).replace(/\|/g, '\\|')} | ${meaning.replace(/\|/g, '\\|')} |`;
-  });
+/** A configuration table, markers included: every variable, or those marked `readme`. */
+export function renderReadmeTable(table: readonly ConfigVariable[] = CONFIG_TABLE, which: 'readme' | 'all' = 'readme'): string {
+  const rows = table
+    .filter((v) => which === 'all' || v.readme === true)
+    .map((v) => {
+      const meaning = [v.doc, v.secret ? ' (secret)' : '', v.replaces ? `; replaces ${code(v.replaces)}, still read for one release` : ''].join('');
+      const def = defaultOf(v);
+      const shownDefault = v.required !== undefined || v.defaultDoc !== undefined || v.default === undefined ? def : code(def);
+      return `| ${code(v.name)} | ${shownDefault} | ${valuesOf(v).replace(/\|/g, '\\|')} | ${meaning.replace(/\|/g, '\\|')} |`;
+    });
   return [README_BEGIN, '| variable | default | values | meaning |', '|---|---|---|---|', ...rows, README_END].join('\n');
 }
 
-/** `readme` with its generated table replaced by the current one. @throws when the markers are missing */
-export function withReadmeTable(readme: string, table: readonly ConfigVariable[] = CONFIG_TABLE): string {
-  const begin = readme.indexOf(README_BEGIN);
-  const end = readme.indexOf(README_END);
-  if (begin < 0 || end < begin) throw new Error('README.md lacks the config:begin / config:end markers');
-  return readme.slice(0, begin) + renderReadmeTable(table) + readme.slice(end + README_END.length);
+/** `doc` with its generated table replaced by the current one. @throws when the markers are missing */
+export function withReadmeTable(doc: string, table: readonly ConfigVariable[] = CONFIG_TABLE, which: 'readme' | 'all' = 'readme'): string {
+  const begin = doc.indexOf(README_BEGIN);
+  const end = doc.indexOf(README_END);
+  if (begin < 0 || end < begin) throw new Error('the document lacks the config:begin / config:end markers');
+  return doc.slice(0, begin) + renderReadmeTable(table, which) + doc.slice(end + README_END.length);
 }

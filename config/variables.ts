@@ -74,6 +74,11 @@ export interface ConfigVariable {
   readonly example?: string;
   /** A name this variable had before; still read for one release, with a deprecation warning. */
   readonly replaces?: string;
+  /**
+   * Listed in README's short table, for what most deployments set. Every variable is in
+   * docs/configuration.md and `.env.example`.
+   */
+  readonly readme?: true;
 }
 
 const AES_KEY: VariableType = { kind: 'string', pattern: /^[a-zA-Z0-9]{43}$/, expected: '43 letters or digits (the EncodingAESKey)' };
@@ -87,6 +92,7 @@ const hasMongo = (raw: (name: string) => string | undefined) => raw('MONGODB_URI
 export const CONFIG_TABLE: readonly ConfigVariable[] = Object.freeze([
   {
     name: 'WECHAT_APP_ID',
+    readme: true,
     type: { kind: 'string', pattern: /^wx[0-9a-zA-Z]{16}$/, expected: '"wx" followed by 16 letters or digits (the AppID)' },
     required: true,
     secret: false,
@@ -97,6 +103,7 @@ export const CONFIG_TABLE: readonly ConfigVariable[] = Object.freeze([
   },
   {
     name: 'WECHAT_APP_SECRET',
+    readme: true,
     type: { kind: 'string', pattern: /^[0-9a-zA-Z]{16,64}$/, expected: '16 to 64 letters or digits (the AppSecret)' },
     required: { unless: 'WECHAT_TOKEN_SOURCE' },
     default: '',
@@ -108,6 +115,7 @@ export const CONFIG_TABLE: readonly ConfigVariable[] = Object.freeze([
   },
   {
     name: 'WECHAT_TOKEN',
+    readme: true,
     type: { kind: 'string', pattern: /^[0-9a-zA-Z]{3,32}$/, expected: '3 to 32 letters or digits (the webhook Token)' },
     required: true,
     secret: true,
@@ -118,6 +126,7 @@ export const CONFIG_TABLE: readonly ConfigVariable[] = Object.freeze([
   },
   {
     name: 'WECHAT_ENCODING_AES_KEY',
+    readme: true,
     type: AES_KEY,
     secret: true,
     field: 'wechat.encodingAESKey',
@@ -134,6 +143,7 @@ export const CONFIG_TABLE: readonly ConfigVariable[] = Object.freeze([
   },
   {
     name: 'WECHAT_MESSAGE_MODE',
+    readme: true,
     type: { kind: 'enum', values: ['plain', 'compatible', 'safe'] },
     default: (raw) => (raw('WECHAT_ENCODING_AES_KEY') !== undefined ? 'compatible' : 'plain'),
     defaultDoc: 'compatible with an AES key, else plain',
@@ -144,6 +154,7 @@ export const CONFIG_TABLE: readonly ConfigVariable[] = Object.freeze([
   },
   {
     name: 'WECHAT_API_BASE',
+    readme: true,
     type: { kind: 'url' },
     default: DEFAULT_WECHAT_API_BASE,
     secret: false,
@@ -188,6 +199,7 @@ export const CONFIG_TABLE: readonly ConfigVariable[] = Object.freeze([
   },
   {
     name: 'MONGODB_URI',
+    readme: true,
     type: { kind: 'string', pattern: /^mongodb(\+srv)?:\/\/\S+$/, expected: 'a mongodb:// or mongodb+srv:// URI' },
     secret: true,
     field: 'mongo.uri',
@@ -225,6 +237,7 @@ export const CONFIG_TABLE: readonly ConfigVariable[] = Object.freeze([
   },
   {
     name: 'PORT',
+    readme: true,
     type: { kind: 'integer', min: 0, max: 65535, unit: '' },
     default: DEFAULT_PORT,
     secret: false,
@@ -234,6 +247,7 @@ export const CONFIG_TABLE: readonly ConfigVariable[] = Object.freeze([
   },
   {
     name: 'WEBHOOK_PATH',
+    readme: true,
     type: { kind: 'string', pattern: /^\/[0-9a-zA-Z._~\-/]*$/, expected: 'a path starting with "/"' },
     default: DEFAULT_WEBHOOK_PATH,
     secret: false,
@@ -243,6 +257,7 @@ export const CONFIG_TABLE: readonly ConfigVariable[] = Object.freeze([
   },
   {
     name: 'TRUST_PROXY',
+    readme: true,
     type: { kind: 'boolean' },
     default: false,
     secret: false,
@@ -300,6 +315,7 @@ export const CONFIG_TABLE: readonly ConfigVariable[] = Object.freeze([
   },
   {
     name: 'WECHAT_HANDLERS',
+    readme: true,
     type: { kind: 'path' },
     defaultDoc: 'the bundled example handlers',
     secret: false,
@@ -310,6 +326,7 @@ export const CONFIG_TABLE: readonly ConfigVariable[] = Object.freeze([
   },
   {
     name: 'TOKEN_SERVICE_SECRET',
+    readme: true,
     type: BEARER,
     secret: true,
     field: 'tokenService.secret',
@@ -318,6 +335,7 @@ export const CONFIG_TABLE: readonly ConfigVariable[] = Object.freeze([
   },
   {
     name: 'JSSDK_ALLOWED_ORIGINS',
+    readme: true,
     type: { kind: 'string', pattern: ORIGINS, expected: 'a comma list of http(s) origins, e.g. https://h5.example.com,https://m.example.com' },
     secret: false,
     field: 'jssdk.allowedOrigins',
@@ -354,6 +372,7 @@ export const CONFIG_TABLE: readonly ConfigVariable[] = Object.freeze([
   },
   {
     name: 'LOG_LEVEL',
+    readme: true,
     type: { kind: 'enum', values: LOG_LEVELS },
     default: 'info',
     secret: false,

@@ -216,13 +216,19 @@ test('.env.example is generated from the table (npm run docs:config)', () => {
   for (const name of CONFIG_VARIABLES) assert.match(example, new RegExp(`^#?\\s*${name}=`, 'm'), `${name} missing from .env.example`);
 });
 
-test("README's configuration table is generated from the table (npm run docs:config)", () => {
+test("README's short configuration table and docs/configuration.md's full one are generated from the table (npm run docs:config)", () => {
+  for (const [file, which] of [['../README.md', 'readme'], ['../docs/configuration.md', 'all']] as const) {
+    const doc = readFileSync(new URL(file, import.meta.url), 'utf8');
+    const begin = doc.indexOf(README_BEGIN);
+    const end = doc.indexOf(README_END);
+    assert.ok(begin >= 0 && end > begin, `${file} has the config markers`);
+    assert.equal(doc.slice(begin, end + README_END.length), renderReadmeTable(CONFIG_TABLE, which), `${file}'s table differs from config/variables.ts: run npm run docs:config`);
+    for (const v of CONFIG_TABLE) {
+      if (which === 'all' || v.readme) assert.ok(doc.slice(begin, end).includes(`| \`${v.name}\` |`), `${v.name} missing from ${file}`);
+    }
+  }
   const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
-  const begin = readme.indexOf(README_BEGIN);
-  const end = readme.indexOf(README_END);
-  assert.ok(begin >= 0 && end > begin, 'README.md has the config markers');
-  assert.equal(readme.slice(begin, end + README_END.length), renderReadmeTable(), "README's table differs from config/variables.ts: run npm run docs:config");
-  for (const name of CONFIG_VARIABLES) assert.ok(readme.slice(begin, end).includes(`| \`${name}\` |`), `${name} missing from README`);
+  assert.ok(readme.includes('(docs/configuration.md)'), 'README links the full table');
 });
 
 test('the table: one row per variable and per field, every field lands in the config, names carry their unit', () => {
