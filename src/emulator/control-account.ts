@@ -9,7 +9,7 @@
  *   or 404 for an unknown or expired ticket.
  */
 import { SANDBOX_APP } from './constants.js';
-import type { ControlReply } from './control.js';
+import { controlFailure, type ControlReply } from './control-reply.js';
 import type { EmulatorRequest } from './request.js';
 import type { EmulatorState } from './state.js';
 
@@ -17,7 +17,7 @@ import type { EmulatorState } from './state.js';
 export const ACCOUNT_CONTROL_NAMES: readonly string[] = ['interactions', 'scan'];
 
 const MAX_FIELD = 128;
-const failure = (status: number, message: string): ControlReply => ({ status, body: { error: 'WMP_ERR_EMULATOR', message } });
+const failure = controlFailure;
 
 function fields(req: EmulatorRequest): Record<string, unknown> | undefined {
   try {

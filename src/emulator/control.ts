@@ -17,18 +17,13 @@ import { isIP } from 'node:net';
 import { WechatMpError } from '../errors.js';
 import { handleAccountControl } from './control-account.js';
 import { faultToWire, parseFaultSpec } from './faults.js';
+import { controlFailure, type ControlReply } from './control-reply.js';
 import type { EmulatorRequest } from './request.js';
 import type { EmulatorState } from './state.js';
 import { handleTicketControl } from './ticket-control.js';
 
 /** Prefix of every control path. */
 export const CONTROL_PREFIX = '/__emulator/';
-
-/** An answer of the control API. */
-export interface ControlReply {
-  readonly status: number;
-  readonly body: unknown;
-}
 
 /** True for 127.0.0.0/8, ::1 and IPv4-mapped loopback (::ffff:127.x.y.z). */
 export function isLoopbackAddress(address: string | undefined): boolean {
@@ -38,7 +33,7 @@ export function isLoopbackAddress(address: string | undefined): boolean {
   return a === '::1' || a === '0:0:0:0:0:0:0:1';
 }
 
-const failure = (status: number, message: string): ControlReply => ({ status, body: { error: 'WMP_ERR_EMULATOR', message } });
+const failure = controlFailure;
 
 function jsonBody(req: EmulatorRequest): unknown {
   try {

@@ -8,8 +8,7 @@
  */
 import type { SandboxUser } from './h5-options.js';
 import type { OAuthScope } from './oauth-state.js';
-import type { PageReply } from './pages.js';
-import { html, redirect } from './pages.js';
+import { html, redirect, type PageReply } from './page-replies.js';
 import type { EmulatorRequest } from './request.js';
 import type { AppState, EmulatorState } from './state.js';
 

@@ -5,26 +5,10 @@
 import { checkConfig } from './jssdk-check.js';
 import { JSSDK_VERIFY_PATH, JWEIXIN_JS, JWEIXIN_PATHS } from './jweixin.js';
 import { AUTHORIZE_PATH, DECIDE_PATH, authorizePage, decidePage } from './oauth-page.js';
+import type { PageReply } from './page-replies.js';
 import type { EmulatorRequest } from './request.js';
 import { parseJsonBody } from './request.js';
 import type { EmulatorState } from './state.js';
-
-/** An answer of a browser-facing path. */
-export interface PageReply {
-  readonly status: number;
-  readonly headers: Readonly<Record<string, string>>;
-  readonly body: string;
-}
-
-/** An HTML page. */
-export function html(status: number, body: string): PageReply {
-  return { status, headers: { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store' }, body };
-}
-
-/** A 302 to `location`. */
-export function redirect(location: string): PageReply {
-  return { status: 302, headers: { Location: location, 'Content-Type': 'text/html; charset=utf-8' }, body: '' };
-}
 
 const CORS = { 'Access-Control-Allow-Origin': '*', 'Access-Control-Allow-Methods': 'POST', 'Access-Control-Allow-Headers': 'Content-Type' };
 

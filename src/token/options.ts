@@ -8,11 +8,10 @@ import { systemTimers, type Timers } from '../util/timeout.js';
 import { checkBoolean, checkFunction, checkNumber, checkObject, checkString, required } from '../util/validate.js';
 import type { BoundStore } from './store-adapter.js';
 import type { Credential, CredentialFetcher } from './types.js';
+import { DEFAULT_EXPIRY_SKEW_SECONDS } from './validity.js';
 
 /** Default margin before expiry at which a refresh starts, seconds. */
 export const DEFAULT_REFRESH_MARGIN_SECONDS = 300;
-/** A token this close to expiry is never handed out; callers wait for a new one, seconds. */
-export const DEFAULT_EXPIRY_SKEW_SECONDS = 30;
 /** Largest random delay added to the background refresh time, spreading instances apart, seconds. */
 export const DEFAULT_REFRESH_JITTER_SECONDS = 60;
 /** Default lifetime of a refresh lease whose holder never releases it, ms. */

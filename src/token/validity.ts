@@ -4,7 +4,9 @@
  * model offers it as `Token.isValid(data)` for code that reads the store itself.
  */
 import { isStoredToken, type StoredToken } from './types.js';
-import { DEFAULT_EXPIRY_SKEW_SECONDS } from './options.js';
+
+/** A token this close to expiry is never handed out; callers wait for a new one, seconds. */
+export const DEFAULT_EXPIRY_SKEW_SECONDS = 30;
 
 /** True while a credential that expires at `expiresAt` (ms since epoch) may still be used at `now`. */
 export function usableAt(expiresAt: number, now: number, skewMs: number): boolean {

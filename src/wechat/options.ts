@@ -8,7 +8,6 @@ import { InvalidOptionError } from '../errors.js';
 import { noopLogger, type Logger } from '../log/logger.js';
 import {
   DEFAULT_REFRESH_MARGIN_SECONDS,
-  DEFAULT_EXPIRY_SKEW_SECONDS,
   DEFAULT_REFRESH_JITTER_SECONDS,
   DEFAULT_LEASE_TTL_MS,
   DEFAULT_LEASE_WAIT_MS,
@@ -18,6 +17,7 @@ import {
   DEFAULT_SAVE_RETRY_BASE_MS,
 } from '../token/options.js';
 import { APPID_PATTERN, type TokenStore } from '../token/types.js';
+import { DEFAULT_EXPIRY_SKEW_SECONDS } from '../token/validity.js';
 import type { SeedStoreFunctions } from '../token/store-adapter.js';
 import type { Timers } from '../util/timeout.js';
 import { checkFunction, checkHttpUrl, checkNumber, checkObject, checkOneOf, checkString } from '../util/validate.js';
