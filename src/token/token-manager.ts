@@ -136,6 +136,15 @@ export class TokenManager<T = Credential> extends EventEmitter<TokenManagerEvent
       });
   }
 
+  /**
+   * The credential in memory when it is not yet due for refresh, else undefined: no I/O, no promise
+   * and no side effect, for hot paths that can use a value at once. Otherwise use {@link get}, which
+   * also starts the refresh of a credential inside the margin.
+   */
+  peek(): T | undefined {
+    return this.#current !== undefined && this.#o.now() < this.#refreshAt ? this.#currentValue : undefined;
+  }
+
   /** A valid credential: from memory when possible (no I/O), else from the store or the issuer. */
   get(): Promise<T> {
     const c = this.#current;

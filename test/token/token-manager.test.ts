@@ -155,3 +155,23 @@ test('generic over what it manages: a second manager presents its own shape and 
   assert.equal(store.get('wx_test:jsapi_ticket')?.access_token, 'TICKET');
   await Promise.all([tokenManager.close(), ticketManager.close()]);
 });
+
+test('peek(): the value in memory until it is due for refresh, with no fetch and no refresh of its own', async () => {
+  const clock = new FakeClock();
+  const f = scriptedFetcher();
+  const m = new TokenManager({ appId: 'wx_test', fetcher: f.fetcher, now: clock.now, timers: clock, refreshJitterMs: 0 });
+  assert.equal(m.peek(), undefined, 'nothing held yet');
+  assert.equal(f.asked.length, 0, 'peek alone never fetches');
+  const first = m.get();
+  await f.answer(credential('X', clock.now(), 7200));
+  const held = await first;
+  assert.equal(m.peek(), held, 'the same frozen credential get() hands out');
+  await clock.advance((7200 - 200) * 1000); // inside the refresh margin, still valid
+  assert.equal(m.peek(), undefined, 'due for refresh: callers must go through get()');
+  assert.equal(f.asked.length, 1, 'and peek did not start the refresh');
+  assert.equal((await m.get()).value, 'X');
+  assert.equal(f.asked.length, 2, 'get() did');
+  await f.answer(credential('Y', clock.now(), 7200));
+  await until(() => m.peek()?.value === 'Y', { what: 'the refreshed value is held' });
+  await m.close();
+});

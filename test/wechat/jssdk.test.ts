@@ -1,6 +1,7 @@
 import { after, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import fc from 'fast-check';
 import { startEmulator, SANDBOX_APP, type Emulator } from '../../src/emulator/index.js';
 import { InvalidOptionError, MemoryTokenStore, Wechat, jsapiSignature } from '../../src/index.js';
 import { cardSignature, signedUrl } from '../../src/wechat/api/jssdk.js';
@@ -34,6 +35,41 @@ describe('signature', () => {
     assert.equal(signedUrl('https://H5.example.com?x=1'), 'https://h5.example.com/?x=1');
     for (const bad of ['/relative', 'ftp://h5.example.com/', 'javascript:alert(1)', '', 'x'.repeat(5000)]) {
       assert.throws(() => signedUrl(bad), InvalidOptionError, bad);
+    }
+  });
+
+  test('the signed URL equals the WHATWG parser\'s href without the fragment for any input, canonical or not', () => {
+    // The URL parser is the reference; signedUrl skips it for URLs already in canonical form.
+    const reference = (url: string): string | undefined => {
+      try {
+        const u = new URL(url);
+        if (u.protocol !== 'http:' && u.protocol !== 'https:') return undefined;
+        u.hash = '';
+        return u.href;
+      } catch {
+        return undefined;
+      }
+    };
+    const ours = (url: string): string | undefined => {
+      try {
+        return signedUrl(url);
+      } catch (err) {
+        assert.ok(err instanceof InvalidOptionError);
+        return undefined;
+      }
+    };
+    const pieces = ['a', 'Z', '0', '9', '-', '.', '..', '/', '//', '?', '#', '%', '%2e', '%2E', '%41', '%zz', "'", '"', ' ', '\t', '\n', '\\', '@', ':', ':80', ':443', ':8080', ':0', '~', '!', '$', '&', '=', '+', ',', ';', '(', ')', '*', '[', ']', '{', '}', '|', '^', '`', '<', '>', 'é', '中', 'xn--', 'xn--ls8h', '1.2.3.4', '0x7f', '.com', 'H5.Example'];
+    const tail = fc.array(fc.constantFrom(...pieces), { maxLength: 12 }).map((p) => p.join(''));
+    const prefix = fc.constantFrom('http://', 'https://', 'HTTPS://', 'https:/', 'https:', 'https:///', 'ftp://', 'javascript:', '', ' https://', 'https://user@', 'https://a.', 'https://h5.example.com', 'https://h5.example.com/', 'http://127.0.0.1/');
+    fc.assert(
+      fc.property(prefix, tail, (p, t) => {
+        const url = p + t;
+        assert.equal(ours(url), reference(url), JSON.stringify(url));
+      }),
+      { numRuns: 20_000 },
+    );
+    for (const url of ['https://h5.example.com/a/./b', 'https://h5.example.com/a/%2E%2e/b?x', 'https://h5.example.com/.well-known/x', 'https://a.b.example.com/x?y=%E4%B8%AD&z=/?#f#g', 'https://example.123/', 'https://xn--ls8h.example/', 'https://h5.example.com/it\'s?it\'s']) {
+      assert.equal(ours(url), reference(url), url);
     }
   });
 

@@ -4,9 +4,11 @@
  * credentials of the token layer (memory -> shared store -> getticket, one leased refresh across
  * instances, refresh ahead, cooldowns); getticket goes through the client's API call, so a 40001/42001
  * there recovers the access_token once (compare-and-invalidate) and retries once.
- * With a ticket in memory, `config()` costs one SHA-1 and no I/O.
+ * With a ticket in memory, `config()` costs one SHA-1 and no I/O: a URL already in the form a browser
+ * serializes is checked by one regular expression instead of a `URL` parse, the ticket is read from
+ * memory without a promise hop, and nonces come from a pooled random buffer.
  */
-import { createHash, randomFillSync } from 'node:crypto';
+import { createHash, hash, randomFillSync } from 'node:crypto';
 import { InvalidOptionError } from '../../errors.js';
 import type { TokenManager } from '../../token/token-manager.js';
 import type { CredentialFetcher, FailureClass } from '../../token/types.js';
@@ -104,7 +106,8 @@ export function classifyTicketFailure(err: unknown): FailureClass {
 
 /** The `wx.config` signature (docs/protocol.md section 7). */
 export function jsapiSignature(ticket: string, nonceStr: string, timestamp: number | string, url: string): string {
-  return createHash('sha1').update(`jsapi_ticket=${ticket}&noncestr=${nonceStr}&timestamp=${timestamp}&url=${url}`).digest('hex');
+  // One-shot hash: no Hash object per call.
+  return hash('sha1', `jsapi_ticket=${ticket}&noncestr=${nonceStr}&timestamp=${timestamp}&url=${url}`, 'hex');
 }
 
 /** The cardExt signature: the values sorted as strings and concatenated (docs/protocol.md section 7). */
@@ -113,11 +116,32 @@ export function cardSignature(values: readonly string[]): string {
 }
 
 /**
+ * An absolute http(s) URL that `new URL(url).href` returns unchanged: lower-case scheme and host name
+ * (the last label starts with a letter, so no IPv4 parsing; no `xn--` label, so no IDNA), no port, no
+ * user info, a path that starts with `/` and holds only characters the URL parser leaves as they are,
+ * and likewise an optional query. Dot segments are ruled out separately ({@link DOT_SEGMENT}).
+ */
+const CANONICAL = /^https?:\/\/(?:[a-z0-9-]+\.)*[a-z][a-z0-9-]*\/[A-Za-z0-9\-._~!$&'()*+,;=:@/%]*(?:\?[A-Za-z0-9\-._~!$&()*+,;=:@/?%]*)?$/;
+/** A `.` or `..` path segment (also spelled `%2e`), which the URL parser would resolve. */
+const DOT_SEGMENT = /\/(?:\.|%2e){1,2}(?:[/?]|$)/i;
+
+/** `url` without its fragment when it is already in canonical form (see {@link CANONICAL}), else undefined. */
+function canonicalWithoutFragment(url: string): string | undefined {
+  const hashAt = url.indexOf('#');
+  const base = hashAt < 0 ? url : url.slice(0, hashAt);
+  if (!CANONICAL.test(base) || DOT_SEGMENT.test(base) || base.includes('xn--')) return undefined;
+  return base;
+}
+
+/**
  * The URL a page's `wx.config` is checked against: absolute http(s), serialized as the browser's
- * `location.href` is, without the fragment. @throws {InvalidOptionError}
+ * `location.href` is, without the fragment. A URL already in that form is returned after one regular
+ * expression; any other goes through the WHATWG parser. @throws {InvalidOptionError}
  */
 export function signedUrl(url: unknown): string {
   if (typeof url !== 'string' || url.length === 0 || url.length > MAX_URL) throw new InvalidOptionError('url', `the page URL (1 to ${MAX_URL} characters)`);
+  const fast = canonicalWithoutFragment(url);
+  if (fast !== undefined) return fast;
   let u: URL;
   try {
     u = new URL(url);
@@ -129,12 +153,14 @@ export function signedUrl(url: unknown): string {
   return u.href;
 }
 
+const NO_NAMES: readonly string[] = Object.freeze([]);
+
 function apiList(name: string, v: unknown): readonly string[] {
-  if (v === undefined) return Object.freeze([]);
-  if (!Array.isArray(v) || v.length > 200 || !v.every((x) => typeof x === 'string' && API_NAME.test(x))) {
-    throw new InvalidOptionError(name, 'an array of up to 200 JS-SDK names');
-  }
-  return Object.freeze([...(v as string[])]);
+  if (v === undefined) return NO_NAMES;
+  if (!Array.isArray(v) || v.length > 200) throw new InvalidOptionError(name, 'an array of up to 200 JS-SDK names');
+  const out = (v as unknown[]).slice();
+  for (const x of out) if (typeof x !== 'string' || !API_NAME.test(x)) throw new InvalidOptionError(name, 'an array of up to 200 JS-SDK names');
+  return Object.freeze(out as string[]);
 }
 
 // Nonces come from a pool of crypto random bytes refilled 512 nonces at a time (one syscall, not one per call).
@@ -186,7 +212,8 @@ export function jssdkApi(ctx: ApiContext): JssdkApi {
       const url = signedUrl(input.url);
       const jsApiList = apiList('jsApiList', input.jsApiList);
       const openTagList = apiList('openTagList', input.openTagList);
-      const t = await ticket('jsapi');
+      // A ticket in memory is used at once; otherwise (none yet, or due for refresh) the manager's get().
+      const t = manager('jsapi').peek() ?? (await ticket('jsapi'));
       const timestamp = Math.floor(ctx.now() / 1000);
       const nonceStr = nonce();
       const signature = jsapiSignature(t, nonceStr, timestamp, url);
