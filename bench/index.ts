@@ -4,7 +4,7 @@
  * machine in bench/README.md between the `bench:results` markers.
  *
  *   npm run bench                     all parts
- *   npm run bench -- stampede e2e     only the named parts
+ *   npm run bench -- stampede e2e     only the named parts (also jssdk, jssdk-stampede, ...)
  *   BENCH_NO_RECORD=1 npm run bench   do not touch bench/README.md
  *
  * Method: docs/benchmarks.md; summary in bench/README.md.
@@ -19,6 +19,7 @@ const PARTS = [
   { name: 'token', file: 'token-hot-path.ts', what: 'cached fetchAccessToken() calls/s vs a Mongoose findOne per call' },
   { name: 'jssdk', file: 'jssdk-hot-path.ts', what: 'cached jssdk.config() calls/s vs a Mongoose findOne per call' },
   { name: 'stampede', file: 'stampede.ts', what: 'upstream token requests of K processes x M callers, ours vs co-wechat-api' },
+  { name: 'jssdk-stampede', file: 'jssdk-stampede.ts', what: 'upstream getticket and token requests of K processes x M wx.config callers, ours vs co-wechat-api' },
   { name: 'api', file: 'api.ts', what: '10 MB video upload peak RSS growth and JSON API calls/s with a cached token, ours vs co-wechat-api' },
   { name: 'e2e', file: 'end-to-end.ts', what: 'simulated conversation through the service vs co-wechat on Koa, p50/p99' },
 ] as const;
