@@ -15,7 +15,7 @@
 import { SANDBOX_APP } from '../src/emulator/index.js';
 import { jsapiSignature } from '../src/emulator/jssdk-check.js';
 import { machineDescription, printTable, ratio } from './support/table.js';
-import { PAGE_URL, failedCell, runStampede, upstreamCalls, type StampedeContender, type StampedePhase } from './support/stampede.js';
+import { PAGE_URL, baselineOf, failedCell, runStampede, upstreamCalls, type StampedeContender, type StampedePhase } from './support/stampede.js';
 
 const K = Number(process.env.STAMPEDE_K ?? 4);
 const M = Number(process.env.STAMPEDE_M ?? 50);
@@ -54,9 +54,8 @@ const { results, mongoDescription } = await runStampede({
   summarize,
 });
 
-const ours = (c: StampedeContender) => (c === 'co-wechat-api' ? results.get('ours-classic') : results.get(c));
 const rows = [...results].map(([c, r]) => {
-  const base = ours(c)!;
+  const base = baselineOf(results, c);
   return [
     LABEL[c],
     String(r.cold.ticket),

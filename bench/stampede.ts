@@ -11,7 +11,7 @@
  *   node --import tsx bench/stampede.ts            K=4, M=50 (env STAMPEDE_K, STAMPEDE_M)
  */
 import { machineDescription, printTable, ratio } from './support/table.js';
-import { failedCell, runStampede, upstreamCalls, type StampedeContender } from './support/stampede.js';
+import { baselineOf, failedCell, runStampede, upstreamCalls, type StampedeContender } from './support/stampede.js';
 
 const K = Number(process.env.STAMPEDE_K ?? 4);
 const M = Number(process.env.STAMPEDE_M ?? 50);
@@ -37,9 +37,8 @@ const { results, mongoDescription } = await runStampede({
   }),
 });
 
-const ours = (c: StampedeContender) => (c === 'co-wechat-api' ? results.get('ours-classic') : results.get(c));
 const rows = [...results].map(([c, r]) => {
-  const base = ours(c)!;
+  const base = baselineOf(results, c);
   return [
     LABEL[c],
     String(r.cold.upstream),

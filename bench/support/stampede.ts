@@ -69,6 +69,13 @@ export interface StampedeResults<R> {
   mongoDescription: string;
 }
 
+/** The row of ours a contender's ratios are taken against: co-wechat-api against ours in classic mode (same token endpoint). */
+export function baselineOf<R>(results: StampedeResults<R>['results'], c: StampedeContender): { cold: R; expiry: R } {
+  const base = results.get(c === 'co-wechat-api' ? 'ours-classic' : c);
+  if (!base) throw new Error(`no baseline row for ${c}`);
+  return base;
+}
+
 /** Upstream calls of `kinds` during a phase. */
 export function upstreamCalls(p: Pick<StampedePhase, 'before' | 'after'>, ...kinds: ('token' | 'stable_token' | 'ticket')[]): number {
   return kinds.reduce((s, k) => s + p.after[k] - p.before[k], 0);
