@@ -91,6 +91,20 @@ export interface AppConfig {
     /** `JSSDK_REPORT_INTERVAL_SECONDS`. */
     readonly reportIntervalSeconds: number;
   };
+  readonly oauth: {
+    /** `OAUTH_COOKIE_KEYS` (secret): comma list of cookie-signing keys; enables the web-login routes. */
+    readonly cookieKeys: string | undefined;
+    /** `OAUTH_LOGIN_PATH`. */
+    readonly loginPath: string;
+    /** `OAUTH_CALLBACK_PATH`. */
+    readonly callbackPath: string;
+    /** `OAUTH_SCOPE`. */
+    readonly scope: 'snsapi_base' | 'snsapi_userinfo';
+    /** `OAUTH_PUBLIC_URL`: the public origin for redirect_uri; unset uses the request's. */
+    readonly publicUrl: string | undefined;
+    /** `OAUTH_SESSION_MAX_AGE_SECONDS`. */
+    readonly sessionMaxAgeSeconds: number;
+  };
   readonly log: {
     /** `LOG_LEVEL`. */
     readonly level: LogLevel;

@@ -120,6 +120,24 @@ const RULES: readonly ((raw: (name: string) => string | undefined, values: Reado
       ? { variable: 'WEBHOOK_PATH', message: `must not be one of the service's own routes (${RESERVED_PATHS.join(', ')})` }
       : undefined;
   },
+  // Web login: its paths are routes of their own, and its code exchange needs the AppSecret.
+  (raw, values) => {
+    if (raw('OAUTH_COOKIE_KEYS') === undefined) {
+      const set = ['OAUTH_PUBLIC_URL', 'OAUTH_SCOPE', 'OAUTH_LOGIN_PATH', 'OAUTH_CALLBACK_PATH'].find((n) => raw(n) !== undefined);
+      return set ? { variable: 'OAUTH_COOKIE_KEYS', message: `is required when ${set} is set (it turns the web-login routes on)` } : undefined;
+    }
+    if (raw('WECHAT_APP_SECRET') === undefined) return { variable: 'OAUTH_COOKIE_KEYS', message: 'web login exchanges codes with the AppSecret: set WECHAT_APP_SECRET too' };
+    const login = values.get('OAUTH_LOGIN_PATH') as string;
+    const callback = values.get('OAUTH_CALLBACK_PATH') as string;
+    if (login === callback) return { variable: 'OAUTH_CALLBACK_PATH', message: 'must differ from OAUTH_LOGIN_PATH' };
+    const taken = [values.get('WEBHOOK_PATH'), values.get('JSSDK_CONFIG_PATH'), values.get('JSSDK_REPORT_PATH')] as string[];
+    for (const [name, p] of [['OAUTH_LOGIN_PATH', login], ['OAUTH_CALLBACK_PATH', callback]] as const) {
+      if (taken.includes(p) || RESERVED_PATHS.some((r) => p === r || p.startsWith(`${r}/`))) {
+        return { variable: name, message: `must not be another route of the service (WEBHOOK_PATH, JSSDK_*_PATH, ${RESERVED_PATHS.join(', ')})` };
+      }
+    }
+    return undefined;
+  },
 ];
 
 /** Put `value` at the dotted `field` of `target`. */

@@ -12,6 +12,7 @@ import { LOG_LEVELS, type AppConfig } from './app-config.js';
 import { DEFAULT_REFRESH_MARGIN_SECONDS } from '../src/token/options.js';
 import { DEFAULT_BODY_LIMIT_BYTES, DEFAULT_DEDUPE_TTL_SECONDS, DEFAULT_REPLY_DEADLINE_MS, DEFAULT_TIMESTAMP_WINDOW_SECONDS } from '../src/webhook/options.js';
 import { DEFAULT_REPORT_INTERVAL_SECONDS } from '../src/server/jssdk-routes.js';
+import { DEFAULT_SESSION_MAX_AGE_SECONDS } from '../src/server/oauth-session.js';
 import { DEFAULT_TOKEN_MODE, DEFAULT_WECHAT_API_BASE } from '../src/wechat/options.js';
 
 /** Default HTTP port. */
@@ -86,6 +87,8 @@ const BEARER: VariableType = { kind: 'string', pattern: /^\S{16,256}$/, expected
 const ORIGIN = String.raw`https?://[A-Za-z0-9.-]+(?::[0-9]{1,5})?`;
 const ORIGINS = new RegExp(`^${ORIGIN}(?:,${ORIGIN})*$`);
 const ROUTE_PATH: VariableType = { kind: 'string', pattern: /^\/[0-9a-zA-Z._~\-/]{1,200}$/, expected: 'a path starting with "/"' };
+// Koa's app.keys: a comma list, each key long enough to be a secret (commas separate, so none inside).
+const COOKIE_KEYS = /^[!-+\--~]{32,256}(?:,[!-+\--~]{32,256}){0,7}$/;
 const hasMongo = (raw: (name: string) => string | undefined) => raw('MONGODB_URI') !== undefined;
 
 /** Every variable the service reads, in `.env.example` order. */
@@ -368,6 +371,60 @@ export const CONFIG_TABLE: readonly ConfigVariable[] = Object.freeze([
     secret: false,
     field: 'jssdk.reportIntervalSeconds',
     doc: 'shortest time between two jsapi_ticket invalidations caused by page reports',
+    section: 'HTTP',
+  },
+  {
+    name: 'OAUTH_COOKIE_KEYS',
+    type: { kind: 'string', pattern: COOKIE_KEYS, expected: 'a comma list of 1 to 8 keys, each 32 to 256 printable characters without spaces or commas' },
+    secret: true,
+    field: 'oauth.cookieKeys',
+    doc: 'enables web login (OAUTH_LOGIN_PATH, OAUTH_CALLBACK_PATH): keys that sign its cookies, newest first (older ones still verify)',
+    section: 'HTTP',
+  },
+  {
+    name: 'OAUTH_LOGIN_PATH',
+    type: ROUTE_PATH,
+    default: '/oauth/login',
+    secret: false,
+    field: 'oauth.loginPath',
+    doc: 'path of the login route (GET ?returnTo=/path-on-this-site): redirects to WeChat\'s authorize page',
+    section: 'HTTP',
+  },
+  {
+    name: 'OAUTH_CALLBACK_PATH',
+    type: ROUTE_PATH,
+    default: '/oauth/callback',
+    secret: false,
+    field: 'oauth.callbackPath',
+    doc: 'path WeChat sends the user back to (its redirect_uri); the domain must be the one set in the MP console',
+    section: 'HTTP',
+  },
+  {
+    name: 'OAUTH_SCOPE',
+    type: { kind: 'enum', values: ['snsapi_base', 'snsapi_userinfo'] },
+    default: 'snsapi_base',
+    secret: false,
+    field: 'oauth.scope',
+    doc: 'snsapi_base (silent, the OpenID only) or snsapi_userinfo (asks consent; nickname and avatar)',
+    section: 'HTTP',
+  },
+  {
+    name: 'OAUTH_PUBLIC_URL',
+    type: { kind: 'string', pattern: new RegExp(`^${ORIGIN}$`), expected: 'an http(s) origin such as https://h5.example.com (no path)' },
+    defaultDoc: "the request's protocol and Host (X-Forwarded-Proto and -Host only with TRUST_PROXY=true)",
+    secret: false,
+    field: 'oauth.publicUrl',
+    doc: 'public origin of the service, used to build the absolute redirect_uri',
+    section: 'HTTP',
+    example: 'https://h5.example.com',
+  },
+  {
+    name: 'OAUTH_SESSION_MAX_AGE_SECONDS',
+    type: { kind: 'integer', min: 60, max: 31_536_000, unit: 'seconds' },
+    default: DEFAULT_SESSION_MAX_AGE_SECONDS,
+    secret: false,
+    field: 'oauth.sessionMaxAgeSeconds',
+    doc: 'lifetime of the signed session cookie set after a login when the handlers module has no onLogin',
     section: 'HTTP',
   },
   {

@@ -41,7 +41,7 @@ const ROOT_EXPORTS = [
   'reply',
   'webhook',
 ];
-const SERVER_EXPORTS = ['ServiceMetrics', 'createApp', 'listen', 'loadConfig', 'startService'];
+const SERVER_EXPORTS = ['SESSION_COOKIE', 'ServiceMetrics', 'clearSession', 'createApp', 'listen', 'loadConfig', 'readSession', 'startService', 'writeSession'];
 const TESTING_EXPORTS = ['SANDBOX_APP', 'SimulationError', 'simulate', 'simulateScan', 'startEmulator', 'validateReply'];
 
 test('each entry exports exactly its pinned list', () => {

@@ -24,6 +24,7 @@ import { webhook, MemoryDedupeStore, MongoDedupeStore, HandlerRegistry, type Han
 import { mountHealth, type ReadinessCheck } from './health.js';
 import { mountTokenService } from './token-service.js';
 import { mountJssdkRoutes, parseOrigins } from './jssdk-routes.js';
+import { mountOAuthRoutes, type OAuthHooks } from './oauth-routes.js';
 import { requestLog } from './request-log.js';
 
 /** Default bound on waiting for late replies at shutdown, ms. */
@@ -45,6 +46,10 @@ export interface AppDeps {
   dedupeStore?: DedupeStore;
   /** Collect process metrics (CPU, memory, event loop) in `/metrics`. @default true */
   processMetrics?: boolean;
+  /** Web-login hooks (a handlers module's `onLogin`/`onDenied`); without them the default session cookie. */
+  oauth?: OAuthHooks;
+  /** Mount more routes on the service's router, after its own (the sandbox's demo page uses it). */
+  routes?: (router: Router) => void;
 }
 
 /** The Koa app plus what it composed, so callers can start and stop it. */
@@ -151,8 +156,19 @@ export function createApp(config: AppConfig, handlers?: HandlerMap | HandlerRegi
 
   const router = new Router();
   const webhookPath = config.server.webhookPath;
+  const knownRoutes = [
+    '/healthz',
+    '/readyz',
+    '/metrics',
+    '/internal/access-token',
+    '/internal/access-token/invalidate',
+    config.jssdk.configPath,
+    config.jssdk.reportPath,
+    config.oauth.loginPath,
+    config.oauth.callbackPath,
+  ];
   const routeOf = (p: string): string =>
-    p === webhookPath ? webhookPath : ['/healthz', '/readyz', '/metrics', '/internal/access-token', '/internal/access-token/invalidate', config.jssdk.configPath, config.jssdk.reportPath].includes(p) ? p : 'other';
+    p === webhookPath ? webhookPath : knownRoutes.includes(p) ? p : 'other';
   app.use(requestLog(logger, metrics, routeOf));
   app.use(errorBoundary(logger));
 
@@ -214,6 +230,23 @@ export function createApp(config: AppConfig, handlers?: HandlerMap | HandlerRegi
       now,
     });
   }
+
+  if (config.oauth.cookieKeys) {
+    // Signs the login's state cookie and the default session cookie; the first key signs, all verify.
+    app.keys = config.oauth.cookieKeys.split(',');
+    mountOAuthRoutes(router, {
+      wechat,
+      loginPath: config.oauth.loginPath,
+      callbackPath: config.oauth.callbackPath,
+      scope: config.oauth.scope,
+      publicOrigin: config.oauth.publicUrl,
+      sessionMaxAgeSeconds: config.oauth.sessionMaxAgeSeconds,
+      hooks: deps.oauth,
+      logger,
+      now,
+    });
+  }
+  deps.routes?.(router);
 
   app.use(router.routes());
   app.use(router.allowedMethods());

@@ -7,7 +7,8 @@ import type { AppConfig } from '../../config/index.js';
 import { createLogger, type Logger } from '../log/logger.js';
 import { openMongo, describeMongoUri, type MongoHandle } from '../db/mongo.js';
 import type { HandlerMap, HandlerRegistry } from '../webhook/index.js';
-import { createApp, type WechatApp } from './app.js';
+import { createApp, type AppDeps, type WechatApp } from './app.js';
+import type { OAuthHooks } from './oauth-routes.js';
 import { listen, DEFAULT_SHUTDOWN_GRACE_MS, type RunningServer } from './http.js';
 import { loadHandlersModule } from './handlers-module.js';
 import { TIMED_OUT, withTimeout } from '../util/timeout.js';
@@ -36,6 +37,10 @@ export interface StartServiceOptions {
   shutdownGraceMs?: number;
   /** Bound on the whole shutdown. @default DEFAULT_SHUTDOWN_BUDGET_MS */
   shutdownBudgetMs?: number;
+  /** Web-login hooks; default: the `onLogin`/`onDenied` of `WECHAT_HANDLERS`, else the session cookie. */
+  oauth?: OAuthHooks;
+  /** Mount more routes on the service's router (see {@link AppDeps.routes}). */
+  routes?: AppDeps['routes'];
 }
 
 /** A started service. */
@@ -60,8 +65,10 @@ export async function startService(config: AppConfig, options: StartServiceOptio
     const connected = await withTimeout(mongo.ready, MONGO_STARTUP_WAIT_MS);
     if (connected === TIMED_OUT) logger.warn({ event: 'mongo.not_ready', waitedMs: MONGO_STARTUP_WAIT_MS }, 'serving before MongoDB is reachable; stores will retry');
   }
-  const handlers = options.handlers ?? (config.handlersModule ? await loadHandlersModule(config.handlersModule) : undefined);
-  const app = createApp(config, handlers, { logger, mongo: mongo?.connection, dispatcher: options.dispatcher });
+  const loaded = config.handlersModule ? await loadHandlersModule(config.handlersModule) : undefined;
+  const handlers = options.handlers ?? loaded?.handlers;
+  const oauth = options.oauth ?? loaded?.oauth;
+  const app = createApp(config, handlers, { logger, mongo: mongo?.connection, dispatcher: options.dispatcher, oauth, routes: options.routes });
   app.wechat.start();
   let server: RunningServer;
   try {
@@ -80,6 +87,7 @@ export async function startService(config: AppConfig, options: StartServiceOptio
       tokenStore: config.tokenStore,
       dedupeStore: config.webhook.dedupeStore,
       handlers: config.handlersModule ?? (options.handlers ? 'in code' : 'bundled examples'),
+      webLogin: config.oauth.cookieKeys ? { loginPath: config.oauth.loginPath, callbackPath: config.oauth.callbackPath, onLogin: oauth?.onLogin ? 'custom' : 'session cookie' } : undefined,
       mongo: config.mongo.uri ? describeMongoUri(config.mongo.uri) : undefined,
       config: redactConfig(config),
     },

@@ -1,0 +1,86 @@
+/**
+ * The service's web-login routes (docs/h5.md): the library's {@link oauthLogin} pair mounted at
+ * `OAUTH_LOGIN_PATH` and `OAUTH_CALLBACK_PATH`.
+ *
+ * What a login does:
+ * - the handlers module's `onLogin(ctx, grant)` when it exports one (it sets its own session; it may
+ *   answer itself, otherwise the user is sent to `returnTo`);
+ * - otherwise the default: a signed session cookie holding the OpenID (./oauth-session.ts), then
+ *   `returnTo`. A snapshot-page user (`is_snapshotuser`, no real OpenID) gets no session.
+ *
+ * A refused consent calls the module's `onDenied(ctx, returnTo)`, or by default redirects to
+ * `returnTo` with `oauth=denied` added to its query, so the page can say so.
+ *
+ * The user's tokens are never logged nor answered: the default keeps the OpenID only.
+ */
+import type { Context } from 'koa';
+import type Router from 'koa-router';
+import type { Logger } from '../log/logger.js';
+import { oauthLogin, type OAuthLoginOptions } from '../oauth/login.js';
+import type { OAuthApi, OAuthScope } from '../wechat/api/oauth.js';
+import { writeSession } from './oauth-session.js';
+
+/** What a handlers module may export for web login (`export function onLogin(ctx, grant) {}`). */
+export interface OAuthHooks {
+  /** The user logged in: set your session. Replaces the default session cookie. */
+  readonly onLogin?: OAuthLoginOptions['onLogin'];
+  /** The user refused consent. Replaces the default redirect to `returnTo?oauth=denied`. */
+  readonly onDenied?: OAuthLoginOptions['onDenied'];
+}
+
+/** Options of {@link mountOAuthRoutes}. */
+export interface OAuthRouteOptions {
+  wechat: { readonly oauth: OAuthApi };
+  loginPath: string;
+  callbackPath: string;
+  scope: OAuthScope;
+  /** Origin for redirect_uri. @default the request's protocol and host */
+  publicOrigin?: string;
+  /** Lifetime of the default session cookie, seconds. */
+  sessionMaxAgeSeconds: number;
+  hooks?: OAuthHooks;
+  logger: Logger;
+  now?: () => number;
+}
+
+/** `returnTo` (a same-origin path, checked by the login route) with `oauth=denied` in its query. */
+export function deniedTarget(returnTo: string): string {
+  const u = new URL(returnTo, 'http://origin.invalid');
+  u.searchParams.set('oauth', 'denied');
+  return `${u.pathname}${u.search}${u.hash}`;
+}
+
+/** Mount the login and callback routes on `router`. The app must have `keys` set. */
+export function mountOAuthRoutes(router: Router, options: OAuthRouteOptions): void {
+  const { logger, hooks = {} } = options;
+  const defaultLogin: OAuthLoginOptions['onLogin'] = (ctx, grant) => {
+    if (grant.isSnapshotUser) {
+      logger.info({ event: 'oauth.snapshot_user' }, 'a login from a snapshot page (no real OpenID): no session set');
+      return;
+    }
+    if (!writeSession(ctx, grant.openid, options.sessionMaxAgeSeconds, { now: options.now })) {
+      logger.warn({ event: 'oauth.openid_refused', length: grant.openid.length }, 'an OpenID of an unexpected shape: no session set');
+      return;
+    }
+    logger.info({ event: 'oauth.login', scope: grant.scope }, 'a user logged in');
+  };
+  const defaultDenied = (ctx: Context, returnTo: string): void => {
+    logger.info({ event: 'oauth.denied' }, 'a user refused the login');
+    ctx.redirect(deniedTarget(returnTo));
+  };
+  const flow = oauthLogin({
+    wechat: options.wechat,
+    callbackPath: options.callbackPath,
+    scope: options.scope,
+    ...(options.publicOrigin ? { publicOrigin: options.publicOrigin } : {}),
+    onLogin: hooks.onLogin ?? defaultLogin,
+    onDenied: hooks.onDenied ?? defaultDenied,
+    logger,
+  });
+  const noStore = async (ctx: Context, next: () => Promise<unknown>) => {
+    ctx.set('Cache-Control', 'no-store');
+    await next();
+  };
+  router.get(options.loginPath, noStore, flow.login);
+  router.get(options.callbackPath, noStore, flow.callback);
+}
