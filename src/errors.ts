@@ -113,7 +113,7 @@ export const ERROR_CODES = Object.freeze({
   },
   WMP_ERR_LISTEN: {
     meaning: 'An HTTP server could not bind its address: the port is taken by another process, or the host is not an address of this machine.',
-    action: 'Stop what holds the port, or pick a free one (PORT for the service, --port for the emulator and the sandbox); check HOST.',
+    action: 'Stop what holds the port, or pick a free one (PORT for the service, --port for the emulator, --port and --emulator-port for the sandbox); check HOST.',
     status: 500,
   },
   WMP_ERR_EMULATOR: {

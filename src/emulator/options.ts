@@ -49,6 +49,8 @@ export interface StartEmulatorOptions {
   port?: number;
   /** Address to bind. @default '127.0.0.1' */
   host?: string;
+  /** The setting named when the port is taken (a wrapper's own flag, e.g. `--emulator-port`). @default '--port' */
+  portSetting?: string;
   /** Accounts the emulator knows. @default [] */
   apps?: EmulatorApp[];
   /** Also know {@link SANDBOX_APP} (an entry of `apps` with the same appId wins). @default true */
@@ -88,6 +90,7 @@ export type ResolvedEmulatorApp = Readonly<Required<EmulatorApp>>;
 export interface ResolvedEmulatorOptions {
   readonly port: number;
   readonly host: string;
+  readonly portSetting: string;
   readonly apps: readonly ResolvedEmulatorApp[];
   readonly clock: () => number;
   readonly graceSeconds: number;
@@ -166,6 +169,9 @@ export function resolveEmulatorOptions(options: StartEmulatorOptions = {}): Reso
   if (options.host !== undefined && (typeof options.host !== 'string' || options.host.length === 0)) {
     throw new InvalidOptionError('host', 'a non-empty host name or address');
   }
+  if (options.portSetting !== undefined && (typeof options.portSetting !== 'string' || !/^[A-Za-z0-9_-]{1,40}$/.test(options.portSetting))) {
+    throw new InvalidOptionError('portSetting', 'the name of a flag or variable, such as --emulator-port');
+  }
   const byId = new Map<string, ResolvedEmulatorApp>();
   if (bool('includeSandboxApp', options.includeSandboxApp, true)) byId.set(SANDBOX_APP.appId, resolveApp({ ...SANDBOX_APP }, -1));
   const seen = new Set<string>();
@@ -181,6 +187,7 @@ export function resolveEmulatorOptions(options: StartEmulatorOptions = {}): Reso
   return Object.freeze({
     port: int('port', options.port, DEFAULT_EMULATOR_PORT, 0, 65535),
     host: options.host ?? DEFAULT_EMULATOR_HOST,
+    portSetting: options.portSetting ?? '--port',
     apps: Object.freeze([...byId.values()]),
     clock: options.clock ?? Date.now,
     graceSeconds,

@@ -191,7 +191,7 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
       sendReply(res, wechatError(-1));
     });
   });
-  const url = await listenOn(server, { host: resolved.host, port: resolved.port, portSetting: '--port' });
+  const url = await listenOn(server, { host: resolved.host, port: resolved.port, portSetting: resolved.portSetting });
 
   let closing: Promise<void> | undefined;
   return {

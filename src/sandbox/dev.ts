@@ -3,25 +3,37 @@
  * in production (src/server/service.ts), wired to the emulator with the sandbox credentials and the
  * file token store. Needs no `.env` and no MongoDB. Prints the simulate command to try.
  *
- *   npm run dev [-- --port 3000] [--emulator-port 4000] [--mode plain|compatible|safe]
+ *   npm run dev [-- --port 3000] [--emulator-port 4000] [--mode plain|compatible|safe] [--data-dir data/sandbox]
  */
 import { parseArgs } from 'node:util';
 import path from 'node:path';
 import { loadConfig } from '../../config/index.js';
-import { ConfigError } from '../errors.js';
-import { startEmulator, SANDBOX_APP } from '../emulator/index.js';
-import { startService } from '../server/service.js';
+import { ConfigError, WechatMpError } from '../errors.js';
+import { startEmulator, SANDBOX_APP, type Emulator } from '../emulator/index.js';
+import { startService, type RunningService } from '../server/service.js';
 
 const { values } = parseArgs({
   options: {
     port: { type: 'string', default: process.env.PORT ?? '3000' },
     'emulator-port': { type: 'string', default: '4000' },
     mode: { type: 'string', default: 'compatible' },
+    'data-dir': { type: 'string', default: path.join('data', 'sandbox') },
   },
   allowPositionals: false,
 });
 
-const emulator = await startEmulator({ port: Number(values['emulator-port']) });
+function fail(message: string, action?: string): never {
+  process.stderr.write(`${message}\n${action ? `What to do: ${action}\n` : ''}`);
+  process.exit(1);
+}
+
+let emulator: Emulator;
+try {
+  emulator = await startEmulator({ port: Number(values['emulator-port']), portSetting: '--emulator-port' });
+} catch (err) {
+  if (err instanceof WechatMpError) fail(err.message, err.action);
+  throw err;
+}
 let config;
 try {
   config = loadConfig({
@@ -36,7 +48,7 @@ try {
       WECHAT_API_BASE: emulator.url,
       TOKEN_STORE: 'file',
       DEDUPE_STORE: 'memory',
-      DATA_DIR: path.join('data', 'sandbox'),
+      DATA_DIR: values['data-dir'],
       HOST: '127.0.0.1',
       PORT: values.port,
       LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
@@ -45,13 +57,17 @@ try {
   });
 } catch (err) {
   await emulator.close();
-  if (err instanceof ConfigError) {
-    process.stderr.write(`${err.message}\n`);
-    process.exit(1);
-  }
+  if (err instanceof ConfigError) fail(err.message);
   throw err;
 }
-const service = await startService(config);
+let service: RunningService;
+try {
+  service = await startService(config, { portSetting: '--port' });
+} catch (err) {
+  await emulator.close();
+  if (err instanceof WechatMpError) fail(err.message, err.action);
+  throw err;
+}
 const webhookUrl = `${service.url}${config.server.webhookPath}`;
 process.stdout.write(
   [

@@ -37,6 +37,8 @@ export interface StartServiceOptions {
   shutdownGraceMs?: number;
   /** Bound on the whole shutdown. @default DEFAULT_SHUTDOWN_BUDGET_MS */
   shutdownBudgetMs?: number;
+  /** The setting named when the port is taken (the sandbox's `--port`). @default 'PORT' */
+  portSetting?: string;
   /** Web-login hooks; default: the `onLogin`/`onDenied` of `WECHAT_HANDLERS`, else the session cookie. */
   oauth?: OAuthHooks;
   /** Mount more routes on the service's router (see {@link AppDeps.routes}). */
@@ -72,7 +74,7 @@ export async function startService(config: AppConfig, options: StartServiceOptio
   app.wechat.start();
   let server: RunningServer;
   try {
-    server = await listen(app.callback(), { host: config.server.host, port: config.server.port });
+    server = await listen(app.callback(), { host: config.server.host, port: config.server.port, portSetting: options.portSetting });
   } catch (err) {
     await app.close();
     await mongo?.close();
