@@ -1,16 +1,27 @@
 /**
  * `npm run dev`: the sandbox. Starts the local WeChat emulator and the service composed exactly as
  * in production (src/server/service.ts), wired to the emulator with the sandbox credentials and the
- * file token store. Needs no `.env` and no MongoDB. Prints the simulate command to try.
+ * file token store. Needs no `.env` and no MongoDB. Prints the simulate command to try and the URL
+ * of a demo H5 page (src/sandbox/demo-page.ts) that runs wx.config and the web login against the
+ * emulator: the JS-SDK routes allow the sandbox's own origin, and the login's cookie keys are new
+ * random ones each run.
  *
  *   npm run dev [-- --port 3000] [--emulator-port 4000] [--mode plain|compatible|safe] [--data-dir data/sandbox]
+ *
+ * Port 0 picks a free port (for the service, one is chosen before start so its origin can be allowed).
  */
-import { parseArgs } from 'node:util';
+import { randomBytes } from 'node:crypto';
+import { readdir, rm } from 'node:fs/promises';
+import net from 'node:net';
 import path from 'node:path';
+import { parseArgs } from 'node:util';
 import { loadConfig } from '../../config/index.js';
 import { ConfigError, WechatMpError } from '../errors.js';
 import { startEmulator, SANDBOX_APP, type Emulator } from '../emulator/index.js';
 import { startService, type RunningService } from '../server/service.js';
+import { DEMO_PAGE_PATH, mountDemoPage } from './demo-page.js';
+
+const HOST = '127.0.0.1';
 
 const { values } = parseArgs({
   options: {
@@ -27,13 +38,37 @@ function fail(message: string, action?: string): never {
   process.exit(1);
 }
 
+/** A port that was free a moment ago (the service's origin must be known before it starts). */
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, HOST, resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise((r) => server.close(r));
+  return port;
+}
+
+/**
+ * Forget the sandbox app's stored token and tickets: a new emulator issued none of them, and a stale
+ * jsapi_ticket would make the first wx.config of the demo page fail.
+ */
+async function forgetStoredCredentials(dir: string): Promise<void> {
+  const names = await readdir(dir).catch(() => [] as string[]);
+  await Promise.all(names.filter((n) => n.startsWith(`access-token.${SANDBOX_APP.appId}`)).map((n) => rm(path.join(dir, n), { force: true })));
+}
+
+const emulatorPort = Number(values['emulator-port']);
+if (!Number.isInteger(emulatorPort) || emulatorPort < 0 || emulatorPort > 65535) fail(`--emulator-port: expected 0-65535, got "${values['emulator-port']}"`);
 let emulator: Emulator;
 try {
-  emulator = await startEmulator({ port: Number(values['emulator-port']), portSetting: '--emulator-port' });
+  emulator = await startEmulator({ host: HOST, port: emulatorPort, portSetting: '--emulator-port' });
 } catch (err) {
   if (err instanceof WechatMpError) fail(err.message, err.action);
   throw err;
 }
+const port = values.port === '0' ? String(await freePort()) : values.port;
+const origins = [`http://${HOST}:${port}`, `http://localhost:${port}`].join(',');
+const dataDir = values['data-dir'];
+await forgetStoredCredentials(path.resolve(dataDir));
 let config;
 try {
   config = loadConfig({
@@ -48,11 +83,14 @@ try {
       WECHAT_API_BASE: emulator.url,
       TOKEN_STORE: 'file',
       DEDUPE_STORE: 'memory',
-      DATA_DIR: values['data-dir'],
-      HOST: '127.0.0.1',
-      PORT: values.port,
+      DATA_DIR: dataDir,
+      HOST,
+      PORT: port,
       LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
       WECHAT_HANDLERS: process.env.WECHAT_HANDLERS,
+      JSSDK_ALLOWED_ORIGINS: origins,
+      OAUTH_COOKIE_KEYS: randomBytes(32).toString('base64url'),
+      OAUTH_SCOPE: 'snsapi_userinfo',
     },
   });
 } catch (err) {
@@ -62,9 +100,19 @@ try {
 }
 let service: RunningService;
 try {
-  service = await startService(config, { portSetting: '--port' });
+  service = await startService(config, {
+    portSetting: '--port',
+    routes: (router) =>
+      mountDemoPage(router, {
+        emulatorUrl: emulator.url,
+        jssdkConfigPath: config.jssdk.configPath,
+        jssdkReportPath: config.jssdk.reportPath,
+        loginPath: config.oauth.loginPath,
+      }),
+  });
 } catch (err) {
   await emulator.close();
+  if (err instanceof ConfigError) fail(err.message);
   if (err instanceof WechatMpError) fail(err.message, err.action);
   throw err;
 }
@@ -76,6 +124,7 @@ process.stdout.write(
     `  WeChat API emulator: ${emulator.url}   (control API: ${emulator.url}/__emulator/stats)`,
     `  webhook:             ${webhookUrl}   (mode: ${config.wechat.messageMode})`,
     `  sandbox app:         AppID ${SANDBOX_APP.appId}, Token ${SANDBOX_APP.token}`,
+    `  demo H5 page:        ${service.url}${DEMO_PAGE_PATH}   (wx.config and web login, in your browser)`,
     '',
     'Send a message as a WeChat user would, from another terminal:',
     `  npm run simulate -- --sandbox --url ${webhookUrl} text "hello"`,
