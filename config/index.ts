@@ -123,7 +123,7 @@ const RULES: readonly ((raw: (name: string) => string | undefined, values: Reado
   // Web login: its paths are routes of their own, and its code exchange needs the AppSecret.
   (raw, values) => {
     if (raw('OAUTH_COOKIE_KEYS') === undefined) {
-      const set = ['OAUTH_PUBLIC_URL', 'OAUTH_SCOPE', 'OAUTH_LOGIN_PATH', 'OAUTH_CALLBACK_PATH'].find((n) => raw(n) !== undefined);
+      const set = ['OAUTH_PUBLIC_URL', 'OAUTH_SCOPE', 'OAUTH_LOGIN_PATH', 'OAUTH_CALLBACK_PATH', 'OAUTH_SESSION_MAX_AGE_SECONDS'].find((n) => raw(n) !== undefined);
       return set ? { variable: 'OAUTH_COOKIE_KEYS', message: `is required when ${set} is set (it turns the web-login routes on)` } : undefined;
     }
     if (raw('WECHAT_APP_SECRET') === undefined) return { variable: 'OAUTH_COOKIE_KEYS', message: 'web login exchanges codes with the AppSecret: set WECHAT_APP_SECRET too' };

@@ -11,14 +11,22 @@
  * A refused consent calls the module's `onDenied(ctx, returnTo)`, or by default redirects to
  * `returnTo` with `oauth=denied` added to its query, so the page can say so.
  *
- * The user's tokens are never logged nor answered: the default keeps the OpenID only.
+ * The user's tokens are never logged nor answered: the default keeps the OpenID only. The callback,
+ * which can cost a call to WeChat, is rate limited per client address like the JS-SDK routes.
  */
 import type { Context } from 'koa';
 import type Router from 'koa-router';
 import type { Logger } from '../log/logger.js';
+import { RejectionLog } from '../log/rejection-log.js';
 import { oauthLogin, type OAuthLoginOptions } from '../oauth/login.js';
 import type { OAuthApi, OAuthScope } from '../wechat/api/oauth.js';
 import { writeSession } from './oauth-session.js';
+import { AddressRateLimiter } from './rate-limit.js';
+
+/** Callback requests allowed per client address per {@link OAUTH_RATE_WINDOW_MS}. */
+export const OAUTH_CALLBACK_RATE_LIMIT = 120;
+/** Window of {@link OAUTH_CALLBACK_RATE_LIMIT}, ms. */
+export const OAUTH_RATE_WINDOW_MS = 60_000;
 
 /** What a handlers module may export for web login (`export function onLogin(ctx, grant) {}`). */
 export interface OAuthHooks {
@@ -41,6 +49,8 @@ export interface OAuthRouteOptions {
   hooks?: OAuthHooks;
   logger: Logger;
   now?: () => number;
+  /** @default OAUTH_CALLBACK_RATE_LIMIT */
+  callbackRateLimit?: number;
 }
 
 /** `returnTo` (a same-origin path, checked by the login route) with `oauth=denied` in its query. */
@@ -81,6 +91,18 @@ export function mountOAuthRoutes(router: Router, options: OAuthRouteOptions): vo
     ctx.set('Cache-Control', 'no-store');
     await next();
   };
+  const rejections = new RejectionLog(logger, { now: options.now });
+  const limiter = new AddressRateLimiter({ limit: options.callbackRateLimit ?? OAUTH_CALLBACK_RATE_LIMIT, windowMs: OAUTH_RATE_WINDOW_MS, now: options.now });
+  const limited = async (ctx: Context, next: () => Promise<unknown>) => {
+    const client = ctx.ip || 'unknown';
+    const waitMs = limiter.take(client);
+    if (waitMs === undefined) return next();
+    rejections.record('oauth.rate_limited', 'too many login callbacks from one address', { client });
+    ctx.set('Retry-After', String(Math.ceil(waitMs / 1000)));
+    ctx.status = 429;
+    ctx.type = 'text/plain; charset=utf-8';
+    ctx.body = 'too many login attempts from this address; try again shortly';
+  };
   router.get(options.loginPath, noStore, flow.login);
-  router.get(options.callbackPath, noStore, flow.callback);
+  router.get(options.callbackPath, noStore, limited, flow.callback);
 }

@@ -12,6 +12,7 @@ import { loadConfig, type AppConfig } from '../../config/index.js';
 import { ConfigError } from '../../src/errors.js';
 import { startService, type RunningService } from '../../src/server/service.js';
 import { readSession, SESSION_COOKIE } from '../../src/server/oauth-session.js';
+import { OAUTH_CALLBACK_RATE_LIMIT } from '../../src/server/oauth-routes.js';
 import { startEmulator, SANDBOX_APP, type Emulator } from '../../src/emulator/index.js';
 import { DEFAULT_SANDBOX_USERS } from '../../src/emulator/h5-options.js';
 import { openIdOf } from '../../src/emulator/oauth-state.js';
@@ -198,6 +199,21 @@ describe('web login of the service', () => {
     }
   });
 
+  test('callbacks past the per-address limit get 429 with Retry-After, before any state check', async () => {
+    const { service, logs } = await start();
+    const statuses = new Map<number, number>();
+    let retryAfter: string | null = null;
+    for (let i = 0; i <= OAUTH_CALLBACK_RATE_LIMIT; i++) {
+      const res = await get(`${service.url}/oauth/callback?code=abc&state=${'1'.repeat(32)}`);
+      statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
+      if (res.status === 429) retryAfter = res.headers.get('retry-after');
+    }
+    assert.deepEqual([...statuses], [[403, OAUTH_CALLBACK_RATE_LIMIT], [429, 1]]);
+    assert.match(String(retryAfter), /^[1-9][0-9]*$/);
+    assert.equal((await get(`${service.url}/oauth/login?returnTo=/account`)).status, 302, 'the login route is not limited');
+    assert.equal(logs.byEvent('oauth.rate_limited').length, 1);
+  });
+
   test('OAUTH_PUBLIC_URL builds redirect_uri; without it X-Forwarded-Host counts only with TRUST_PROXY=true', async () => {
     const pub = await start({ OAUTH_PUBLIC_URL: 'https://h5.example.com', OAUTH_LOGIN_PATH: '/login', OAUTH_CALLBACK_PATH: '/auth/back' });
     const viaPublic = new URL((await get(`${pub.service.url}/login`)).headers.get('location')!);
@@ -278,6 +294,7 @@ describe('web-login configuration', () => {
     assert.deepEqual(problemsOf({ OAUTH_COOKIE_KEYS: KEY, OAUTH_CALLBACK_PATH: '/wechat' }).problems, ['OAUTH_CALLBACK_PATH']);
     assert.deepEqual(problemsOf({ OAUTH_COOKIE_KEYS: KEY, OAUTH_LOGIN_PATH: '/metrics' }).problems, ['OAUTH_LOGIN_PATH']);
     assert.deepEqual(problemsOf({ OAUTH_PUBLIC_URL: 'https://h5.example.com' }).problems, ['OAUTH_COOKIE_KEYS'], 'a login setting without the routes on');
+    assert.deepEqual(problemsOf({ OAUTH_SESSION_MAX_AGE_SECONDS: '3600' }).problems, ['OAUTH_COOKIE_KEYS']);
     const viaSource = problemsOf({
       OAUTH_COOKIE_KEYS: KEY,
       WECHAT_APP_SECRET: undefined,
