@@ -132,7 +132,10 @@ describe('web login of the service', () => {
     assert.match(session, /samesite=lax/i);
     assert.match(session, /path=\//);
     assert.ok(jar.cookies.has(`${SESSION_COOKIE}.sig`), 'signed with app.keys');
-    assert.ok(!session.includes(ALICE), 'the OpenID is encoded, not a bare cookie a reader could take for a claim');
+    const held = JSON.parse(Buffer.from(jar.cookies.get(SESSION_COOKIE)!, 'base64url').toString('utf8')) as { o: string; e: number };
+    assert.equal(held.o, ALICE, 'the OpenID, and nothing else of the grant');
+    assert.deepEqual(Object.keys(held).sort(), ['e', 'o']);
+    assert.ok(held.e > Date.now() && held.e <= Date.now() + 86_400_000, 'an expiry within OAUTH_SESSION_MAX_AGE_SECONDS');
 
     const me = await get(`${service.url}/account`, jar);
     assert.deepEqual(JSON.parse(me.text_), { openid: ALICE, appUser: null });
