@@ -405,7 +405,7 @@ export const CONFIG_TABLE: readonly ConfigVariable[] = Object.freeze([
     default: 'snsapi_base',
     secret: false,
     field: 'oauth.scope',
-    doc: 'snsapi_base (silent, the OpenID only) or snsapi_userinfo (asks consent; nickname and avatar)',
+    doc: 'scope asked of WeChat: snsapi_base (silent, the OpenID only) or snsapi_userinfo (asks consent; nickname and avatar)',
     section: 'HTTP',
   },
   {
