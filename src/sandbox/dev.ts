@@ -56,8 +56,12 @@ async function forgetStoredCredentials(dir: string): Promise<void> {
   await Promise.all(names.filter((n) => n.startsWith(`access-token.${SANDBOX_APP.appId}`)).map((n) => rm(path.join(dir, n), { force: true })));
 }
 
-const emulatorPort = Number(values['emulator-port']);
-if (!Number.isInteger(emulatorPort) || emulatorPort < 0 || emulatorPort > 65535) fail(`--emulator-port: expected 0-65535, got "${values['emulator-port']}"`);
+const portOf = (flag: string, v: string): number => {
+  const n = /^\d{1,5}$/.test(v) ? Number(v) : NaN;
+  return n <= 65535 ? n : fail(`${flag}: expected a port from 0 to 65535`);
+};
+const emulatorPort = portOf('--emulator-port', values['emulator-port']);
+portOf('--port', values.port);
 let emulator: Emulator;
 try {
   emulator = await startEmulator({ host: HOST, port: emulatorPort, portSetting: '--emulator-port' });

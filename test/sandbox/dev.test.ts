@@ -40,3 +40,12 @@ test('an emulator port in use names --emulator-port; a service port in use names
   assert.match(svc.stderr(), new RegExp(`port ${taken} is already in use .*pass --port with a free port`));
   assert.doesNotMatch(svc.stderr(), /set PORT to/);
 });
+
+test('a port flag that is not a port stops the sandbox naming the flag', async () => {
+  for (const [flag, value] of [['--port', 'abc'], ['--emulator-port', '70000']] as const) {
+    const run = runSandbox([flag, value, '--data-dir', dataDir]);
+    children.push(run);
+    assert.equal(await run.exited, 1);
+    assert.match(run.stderr(), new RegExp(`^${flag}: expected a port from 0 to 65535`));
+  }
+});
