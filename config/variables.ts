@@ -375,6 +375,7 @@ export const CONFIG_TABLE: readonly ConfigVariable[] = Object.freeze([
   },
   {
     name: 'OAUTH_COOKIE_KEYS',
+    readme: true,
     type: { kind: 'string', pattern: COOKIE_KEYS, expected: 'a comma list of 1 to 8 keys, each 32 to 256 printable characters without spaces or commas' },
     secret: true,
     field: 'oauth.cookieKeys',
