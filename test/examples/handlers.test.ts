@@ -13,8 +13,8 @@ import { eventXml, makeApp, PATH, signedQuery, textXml } from '../webhook/suppor
 const file = fileURLToPath(new URL('../../examples/handlers.ts', import.meta.url));
 
 test('examples/handlers.ts answers text, a QR subscribe, one menu key, other menu keys, and nothing else', async () => {
-  const handlers = await loadHandlersModule(file);
-  assert.ok(!(handlers instanceof HandlerRegistry));
+  const { handlers } = await loadHandlersModule(file);
+  assert.ok(handlers !== undefined && !(handlers instanceof HandlerRegistry));
   const app = makeApp({}, handlers);
   const push = (xml: string) => request(app.callback()).post(`${PATH}?${signedQuery()}`).set('Content-Type', 'text/xml').send(xml);
 
