@@ -11,8 +11,6 @@
 import { LOG_LEVELS, type AppConfig } from './app-config.js';
 import { DEFAULT_REFRESH_MARGIN_SECONDS } from '../src/token/options.js';
 import { DEFAULT_BODY_LIMIT_BYTES, DEFAULT_DEDUPE_TTL_SECONDS, DEFAULT_REPLY_DEADLINE_MS, DEFAULT_TIMESTAMP_WINDOW_SECONDS } from '../src/webhook/options.js';
-import { DEFAULT_REPORT_INTERVAL_SECONDS } from '../src/server/jssdk-routes.js';
-import { DEFAULT_SESSION_MAX_AGE_SECONDS } from '../src/server/oauth-session.js';
 import { DEFAULT_TOKEN_MODE, DEFAULT_WECHAT_API_BASE } from '../src/wechat/options.js';
 
 /** Default HTTP port. */
@@ -23,6 +21,10 @@ export const DEFAULT_HOST = '0.0.0.0';
 export const DEFAULT_WEBHOOK_PATH = '/wechat';
 /** Default directory of the file token store. */
 export const DEFAULT_DATA_DIR = './data';
+/** Default shortest time between two report-driven jsapi_ticket invalidations, seconds. */
+export const DEFAULT_REPORT_INTERVAL_SECONDS = 60;
+/** Default lifetime of the web-login session cookie, seconds (one day). */
+export const DEFAULT_SESSION_MAX_AGE_SECONDS = 86_400;
 /** Routes of the service that `WEBHOOK_PATH` may not take. */
 export const RESERVED_PATHS = ['/healthz', '/readyz', '/metrics', '/internal'] as const;
 

@@ -15,6 +15,7 @@ import type Router from 'koa-router';
 import { InvalidOptionError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import { RejectionLog } from '../log/rejection-log.js';
+import { DEFAULT_REPORT_INTERVAL_SECONDS } from '../../config/variables.js';
 import { jsapiSignature, signedUrl, type JssdkApi } from '../wechat/api/jssdk.js';
 import { AddressRateLimiter } from './rate-limit.js';
 import { readJson } from './token-service.js';
@@ -29,8 +30,6 @@ export const MAX_REPORT_BYTES = 8192;
 export const JSSDK_RATE_LIMIT = 120;
 /** Window of {@link JSSDK_RATE_LIMIT}, ms. */
 export const JSSDK_RATE_WINDOW_MS = 60_000;
-/** Default shortest time between two report-driven ticket invalidations, seconds. */
-export const DEFAULT_REPORT_INTERVAL_SECONDS = 60;
 const LOGGED_URL = 256;
 
 /** Options of {@link mountJssdkRoutes}. */

@@ -8,8 +8,6 @@ import type { Context } from 'koa';
 
 /** Name of the session cookie (Koa adds `<name>.sig` for its signature). */
 export const SESSION_COOKIE = 'wmp_session';
-/** Default lifetime of the session cookie, seconds (one day). */
-export const DEFAULT_SESSION_MAX_AGE_SECONDS = 86_400;
 
 /** What the session cookie holds. */
 export interface WebSession {
