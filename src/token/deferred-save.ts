@@ -53,6 +53,20 @@ export class DeferredSave {
     }
   }
 
+  /**
+   * Keep `credential` and save it later, without trying now: the store is known not to answer (a read
+   * ran out of its budget), so trying now would only wait for its timeout. The first retry is counted
+   * from when `after` (that unanswered read) settles, so no second call queues behind the first.
+   */
+  defer(credential: Credential, after: Promise<unknown> = Promise.resolve()): void {
+    if (!this.#pending || this.#pending.fetchedAt <= credential.fetchedAt) this.#pending = credential;
+    this.#failures++;
+    void after.then(
+      () => this.#schedule(),
+      () => this.#schedule(),
+    );
+  }
+
   /** Stop retrying. */
   close(): void {
     this.#closed = true;

@@ -34,6 +34,11 @@ export const DEFAULT_BACKGROUND_RETRY_MAX_MS = 300_000;
 export const DEFAULT_SAVE_RETRY_BASE_MS = 1000;
 /** Cap of the delay before retrying a failed save, ms. */
 export const DEFAULT_SAVE_RETRY_MAX_MS = 30_000;
+/**
+ * Longest a caller with nothing usable in memory waits for the store's read before refreshing from
+ * the issuer without the store, ms (a hanging MongoDB otherwise costs its whole operation timeout).
+ */
+export const DEFAULT_STORE_READ_BUDGET_MS = 1000;
 
 /** Options of {@link TokenManager}, managing one credential of one app. */
 export interface TokenManagerOptions<T = Credential> {
@@ -82,6 +87,12 @@ export interface TokenManagerOptions<T = Credential> {
   saveRetryBaseMs?: number;
   /** @default DEFAULT_SAVE_RETRY_MAX_MS */
   saveRetryMaxMs?: number;
+  /**
+   * Budget of the store read when a caller has nothing usable in memory, ms: past it the refresh goes
+   * to the issuer without the store (no lease, no compare-and-invalidate, the save deferred), so one
+   * refresh per instance during a hanging store. 0 waits for the store. @default DEFAULT_STORE_READ_BUDGET_MS
+   */
+  storeReadBudgetMs?: number;
   /** Timers of the background refresher, the save retries and the close wait. @default global setTimeout/clearTimeout */
   timers?: Timers;
   /** Waits between store re-reads while another instance holds the lease. @default a global-setTimeout sleep */
@@ -115,6 +126,7 @@ export interface ResolvedTokenManagerOptions<T> {
   readonly backgroundRetryMaxMs: number;
   readonly saveRetryBaseMs: number;
   readonly saveRetryMaxMs: number;
+  readonly storeReadBudgetMs: number;
   readonly timers: Timers;
   readonly sleep: (ms: number) => Promise<void>;
   readonly random: () => number;
@@ -160,6 +172,7 @@ export function resolveTokenManagerOptions<T>(o: TokenManagerOptions<T>): Resolv
     backgroundRetryMaxMs: positiveMs('backgroundRetryMaxMs', o.backgroundRetryMaxMs) ?? DEFAULT_BACKGROUND_RETRY_MAX_MS,
     saveRetryBaseMs: positiveMs('saveRetryBaseMs', o.saveRetryBaseMs) ?? DEFAULT_SAVE_RETRY_BASE_MS,
     saveRetryMaxMs: positiveMs('saveRetryMaxMs', o.saveRetryMaxMs) ?? DEFAULT_SAVE_RETRY_MAX_MS,
+    storeReadBudgetMs: ms('storeReadBudgetMs', o.storeReadBudgetMs) ?? DEFAULT_STORE_READ_BUDGET_MS,
     timers,
     // Lease polls keep real time unless a sleep is injected: fake timers drive the refresher, not the waits.
     sleep: checkFunction('sleep', o.sleep) ?? sleepOn(systemTimers),

@@ -24,7 +24,7 @@ import { EventEmitter } from 'node:events';
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import { WechatMpError } from '../errors.js';
-import { TIMED_OUT, withTimeout } from '../util/timeout.js';
+import { TIMED_OUT, unrefTimer, withTimeout, type TimerHandle } from '../util/timeout.js';
 import { Cooldown, errorLogFields } from './cooldown.js';
 import { DeferredSave } from './deferred-save.js';
 import { TokenStoreError } from './errors.js';
@@ -38,6 +38,8 @@ import { usableAt } from './validity.js';
 
 /** Rejected values remembered (so a store still holding one is not adopted again). */
 const REJECTED_MEMORY = 16;
+/** What a store read that ran out of its budget answers. */
+const NO_ANSWER: unique symbol = Symbol('no answer from the store');
 
 /** Snapshot for readiness checks and metrics. */
 export interface TokenStatus {
@@ -84,6 +86,9 @@ export class TokenManager<T = Credential> extends EventEmitter<TokenManagerEvent
   readonly #rejected: string[] = [];
   #lastError: WechatMpError | undefined;
   #closed = false;
+  #convergeTimer: TimerHandle;
+  /** The last store read that ran out of its budget (settles when the store answers or times out). */
+  #unanswered: Promise<unknown> | undefined;
 
   /** Validates and assigns only: no I/O, no timers. @throws {InvalidOptionError} */
   constructor(options: TokenManagerOptions<T>) {
@@ -117,6 +122,7 @@ export class TokenManager<T = Credential> extends EventEmitter<TokenManagerEvent
         onSaved: (deferred) => {
           if (deferred) o.logger.info({ event: 'token.saved_deferred', appid: this.appId, kind: this.kind }, `${this.kind} saved to the store after an earlier failure`);
           emitSafely(this, o.logger, 'saved', { appId: this.appId, kind: this.kind, deferred });
+          if (deferred) this.#converge(o.saveRetryBaseMs, 2 * o.saveRetryMaxMs);
         },
         onError: (err) => this.#storeFailed('save', err),
       });
@@ -180,6 +186,8 @@ export class TokenManager<T = Credential> extends EventEmitter<TokenManagerEvent
     this.#closed = true;
     this.#scheduler.stop();
     this.#saver?.close();
+    if (this.#convergeTimer !== undefined) this.#o.timers.clearTimeout(this.#convergeTimer);
+    this.#convergeTimer = undefined;
     if (this.#inflight) {
       // Let a refresh that is nearly done save its credential, but do not hold shutdown hostage to a
       // hanging issuer: the lease is released (or expires) either way.
@@ -265,14 +273,18 @@ export class TokenManager<T = Credential> extends EventEmitter<TokenManagerEvent
 
   async #refresh(rejected: string | undefined): Promise<Credential> {
     const started = this.#o.now();
-    const stored = await this.#readStore();
-    if (this.#adoptable(stored)) return this.#adopt(stored, started);
+    // A caller waits only when nothing usable is in memory: then the read has a budget.
+    const stored = await this.#readStore(this.#hasUsable() ? 0 : this.#o.storeReadBudgetMs);
+    if (stored !== NO_ANSWER && this.#adoptable(stored)) return this.#adopt(stored, started);
     const blocking = this.#cooldown.blocking;
     if (blocking) throw blocking;
+    // The store does not answer: no lease can be taken and nothing compared or saved now. Refresh
+    // from the issuer (one refresh per instance while the store hangs, as when it is down) and save later.
+    if (stored === NO_ANSWER) return this.#fetchAndSave(rejected, started, false);
     if (this.#lease) {
       const taken = await this.#lease.take(async () => {
         const s = await this.#readStore();
-        return this.#adoptable(s) ? s : undefined;
+        return s !== NO_ANSWER && this.#adoptable(s) ? s : undefined;
       });
       if (taken.state === 'adopted') return this.#adopt(taken.value, started);
       if (taken.state === 'timedOut') return this.#leaseWaitExpired();
@@ -280,7 +292,7 @@ export class TokenManager<T = Credential> extends EventEmitter<TokenManagerEvent
         try {
           // Re-read under the lease: the previous holder may have saved a credential just now.
           const again = await this.#readStore();
-          if (this.#adoptable(again)) return this.#adopt(again, started);
+          if (again !== NO_ANSWER && this.#adoptable(again)) return this.#adopt(again, started);
           return await this.#fetchAndSave(rejected, started);
         } finally {
           await this.#lease.release();
@@ -291,9 +303,9 @@ export class TokenManager<T = Credential> extends EventEmitter<TokenManagerEvent
     return this.#fetchAndSave(rejected, started);
   }
 
-  async #fetchAndSave(rejected: string | undefined, started: number): Promise<Credential> {
+  async #fetchAndSave(rejected: string | undefined, started: number, storeAnswers = true): Promise<Credential> {
     const { store, fetcher, skewMs } = this.#o;
-    if (rejected !== undefined && store?.invalidate) {
+    if (storeAnswers && rejected !== undefined && store?.invalidate) {
       try {
         await store.invalidate(rejected);
       } catch (err) {
@@ -314,8 +326,10 @@ export class TokenManager<T = Credential> extends EventEmitter<TokenManagerEvent
     const durationMs = this.#o.now() - started;
     this.#o.logger.info({ event: 'token.refreshed', appid: this.appId, kind: this.kind, source: fetcher.source, durationMs, expiresAt: c.expiresAt }, `${this.kind} refreshed`);
     this.#refreshedEvent = { appId: this.appId, kind: this.kind, source: fetcher.source, durationMs, ageMs: 0, expiresAt: c.expiresAt };
-    // Saved before the lease is released, so waiting instances find it.
-    await this.#saver?.save(c);
+    // Saved before the lease is released, so waiting instances find it; a store that did not answer
+    // the read is not waited for again: the save is deferred to the first retry.
+    if (!storeAnswers) this.#saver?.defer(c, this.#unanswered);
+    else await this.#saver?.save(c);
     return c;
   }
 
@@ -332,6 +346,46 @@ export class TokenManager<T = Credential> extends EventEmitter<TokenManagerEvent
    */
   #adoptable(c: Credential | null): c is Credential {
     return c !== null && usableAt(c.expiresAt, this.#o.now(), this.#o.skewMs) && !this.#rejected.includes(c.value) && c.fetchedAt > this.#newestSeen;
+  }
+
+  #hasUsable(): boolean {
+    const c = this.#current;
+    return c !== undefined && usableAt(c.expiresAt, this.#o.now(), this.#o.skewMs);
+  }
+
+  /**
+   * After a deferred save: while the store was failing, other instances may have refreshed on their
+   * own and save their credentials as the store comes back, each within a longest save-retry delay of
+   * the next try. Re-read it now and again at doubling delays (from the first save-retry delay, capped
+   * at the longest) for `leftMs` more, and take a stored credential newer than the one held, so every
+   * instance ends up handing out the same one (the older is rejected by the issuer later).
+   */
+  #converge(delayMs: number, leftMs: number): void {
+    if (this.#closed) return;
+    if (this.#convergeTimer !== undefined) this.#o.timers.clearTimeout(this.#convergeTimer);
+    this.#convergeTimer = undefined;
+    void this.#readStore().then((stored) => {
+      if (this.#closed) return;
+      const held = this.#current;
+      // A refresh in flight decides for itself (it re-reads the store first).
+      if (stored !== NO_ANSWER && held !== undefined && !this.#inflight && stored !== null && stored.value !== held.value && this.#adoptable(stored)) {
+        this.#setCurrent(stored);
+        const now = this.#o.now();
+        this.#o.logger.info(
+          { event: 'token.converged', appid: this.appId, kind: this.kind, heldFetchedAt: held.fetchedAt, storedFetchedAt: stored.fetchedAt },
+          `took the newer ${this.kind} another instance saved after a store outage`,
+        );
+        emitSafely(this, this.#o.logger, 'refreshed', { appId: this.appId, kind: this.kind, source: 'store', durationMs: 0, ageMs: Math.max(0, now - stored.fetchedAt), expiresAt: stored.expiresAt });
+        this.#scheduler.succeeded(now >= stored.expiresAt - this.#o.marginMs);
+      }
+      if (leftMs <= 0 || this.#closed) return;
+      const wait = Math.min(delayMs, this.#o.saveRetryMaxMs, leftMs);
+      this.#convergeTimer = this.#o.timers.setTimeout(() => {
+        this.#convergeTimer = undefined;
+        this.#converge(delayMs * 2, leftMs - wait);
+      }, wait);
+      unrefTimer(this.#convergeTimer);
+    });
   }
 
   #setCurrent(c: Credential): void {
@@ -383,14 +437,24 @@ export class TokenManager<T = Credential> extends EventEmitter<TokenManagerEvent
 
   // ---- store ----
 
-  async #readStore(): Promise<Credential | null> {
-    if (!this.#o.store) return null;
-    try {
-      return await this.#o.store.get();
-    } catch (err) {
-      this.#storeFailed('get', err);
-      return null;
-    }
+  /** The stored credential (null when none or the store failed); {@link NO_ANSWER} past `budgetMs` (0: no budget). */
+  async #readStore(budgetMs = 0): Promise<Credential | null | typeof NO_ANSWER> {
+    const store = this.#o.store;
+    if (!store) return null;
+    const read = (async () => {
+      try {
+        return await store.get();
+      } catch (err) {
+        this.#storeFailed('get', err);
+        return null;
+      }
+    })();
+    if (!(budgetMs > 0)) return read;
+    const got = await withTimeout(read, budgetMs, { timers: this.#o.timers, unref: true });
+    if (got !== TIMED_OUT) return got;
+    this.#unanswered = read;
+    this.#storeFailed('get', new TokenStoreError('get', `no answer within ${budgetMs} ms; refreshing without the store`));
+    return NO_ANSWER;
   }
 
   #storeFailed(operation: string, err: unknown): void {

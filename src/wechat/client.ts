@@ -106,6 +106,8 @@ export class Wechat extends EventEmitter<WechatEvents> {
       permanentErrorCooldownMs: o.permanentErrorCooldownMs,
       quotaCooldownMs: o.quotaCooldownMs,
       saveRetryBaseMs: o.saveRetryBaseMs,
+      saveRetryMaxMs: o.saveRetryMaxMs,
+      storeReadBudgetMs: o.storeReadBudgetMs,
       timers: o.timers,
       sleep: o.sleep,
       random: o.random,

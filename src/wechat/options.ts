@@ -102,6 +102,13 @@ export interface WechatOptions {
   quotaCooldownSeconds?: number;
   /** First delay before retrying a failed store save, ms. @default DEFAULT_SAVE_RETRY_BASE_MS (1000) */
   saveRetryBaseMs?: number;
+  /** Longest delay between retries of a failed store save, ms. @default DEFAULT_SAVE_RETRY_MAX_MS (30000) */
+  saveRetryMaxMs?: number;
+  /**
+   * Budget of a token-store read while no usable token is in memory, ms; past it the token comes from
+   * WeChat without the store. 0 waits for the store. @default DEFAULT_STORE_READ_BUDGET_MS (1000)
+   */
+  storeReadBudgetMs?: number;
   /** Timers of the background refresher and save retries (tests pass fakes). @default global timers */
   timers?: Timers;
   /** Waits between HTTP retries and lease polls (tests may shorten them). @default setTimeout-based */
@@ -136,6 +143,8 @@ export interface ResolvedWechatOptions {
   readonly permanentErrorCooldownMs: number;
   readonly quotaCooldownMs: number;
   readonly saveRetryBaseMs: number;
+  readonly saveRetryMaxMs: number | undefined;
+  readonly storeReadBudgetMs: number | undefined;
   readonly timers: Timers | undefined;
   readonly sleep: ((ms: number) => Promise<void>) | undefined;
   readonly random: (() => number) | undefined;
@@ -185,6 +194,8 @@ export function resolveWechatOptions(options: WechatOptions): ResolvedWechatOpti
   const permanentCooldown = checkNumber('permanentErrorCooldownSeconds', o.permanentErrorCooldownSeconds, { min: 0, max: 86_400 }) ?? DEFAULT_PERMANENT_ERROR_COOLDOWN_SECONDS;
   const quotaCooldown = checkNumber('quotaCooldownSeconds', o.quotaCooldownSeconds, { min: 0, max: 86_400 }) ?? DEFAULT_QUOTA_COOLDOWN_SECONDS;
   const saveRetryBaseMs = checkNumber('saveRetryBaseMs', o.saveRetryBaseMs, { min: 1, max: 3_600_000 }) ?? DEFAULT_SAVE_RETRY_BASE_MS;
+  const saveRetryMaxMs = checkNumber('saveRetryMaxMs', o.saveRetryMaxMs, { min: 1, max: 3_600_000 });
+  const storeReadBudgetMs = checkNumber('storeReadBudgetMs', o.storeReadBudgetMs, { min: 0, max: 60_000 });
   const now = checkFunction('now', o.now) ?? Date.now;
   const sleep = checkFunction('sleep', o.sleep);
   const random = checkFunction('random', o.random);
@@ -233,6 +244,8 @@ export function resolveWechatOptions(options: WechatOptions): ResolvedWechatOpti
     permanentErrorCooldownMs: permanentCooldown * 1000,
     quotaCooldownMs: quotaCooldown * 1000,
     saveRetryBaseMs,
+    saveRetryMaxMs,
+    storeReadBudgetMs,
     timers,
     sleep,
     random,
