@@ -83,3 +83,37 @@ test('two app instances sharing MongoDedupeStore: sequential re-deliveries get t
   assert.equal(new Set(bodies).size, 1);
   assert.equal(parseXml(bodies[0]!).Content, 'click #1');
 });
+
+test('MongoDedupeStore bounds one entry: an oversize reply is answered in full, stored marked without its body, and its re-delivery runs nothing', async () => {
+  let runs = 0;
+  const big = 'é'.repeat(40_000); // 80,000 UTF-8 bytes: past the 64 KiB default
+  const handlers = { text: () => `${big}#${++runs}` };
+  const oversize: number[] = [];
+  const store = new MongoDedupeStore(db.connection, { collectionName: 'oversize_dedupe', onOversize: (bytes) => oversize.push(bytes) });
+  assert.equal(store.maxReplyBytes, 64 * 1024);
+  const app = makeApp({ dedupe: store }, handlers);
+  const xml = textXml('large please', '880099');
+  const first = await request(app.callback()).post(`${PATH}?${signedQuery()}`).send(xml);
+  assert.equal(first.status, 200);
+  assert.equal(parseXml(first.text).Content, `${big}#1`, 'the delivery still gets its whole reply');
+  // Deliveries only (the replay guard keeps its own small records in the same store).
+  const docs = await db.connection.db!.collection('oversize_dedupe').find({ _id: { $not: /^replay\|/ } as never }).toArray();
+  assert.equal(docs.length, 1);
+  assert.equal(docs[0]!.state, 'done');
+  assert.equal(docs[0]!.oversize, true);
+  assert.equal(docs[0]!.body, '', 'the body is not stored');
+  assert.equal(oversize.length, 1);
+  assert.ok(oversize[0]! > 64 * 1024);
+  // WeChat's retry of the same message: deduplicated (no second run), answered `success`.
+  const again = await request(app.callback()).post(`${PATH}?${signedQuery()}`).send(xml);
+  assert.equal(again.status, 200);
+  assert.equal(again.text, 'success');
+  assert.equal(runs, 1);
+  // A reply within the bound is stored as before.
+  const small = await request(makeApp({ dedupe: new MongoDedupeStore(second, { collectionName: 'oversize_dedupe', maxReplyBytes: 1024 }) }, { text: () => 'short' }).callback())
+    .post(`${PATH}?${signedQuery()}`)
+    .send(textXml('small', '880100'));
+  assert.equal(parseXml(small.text).Content, 'short');
+  const stored = await db.connection.db!.collection('oversize_dedupe').countDocuments({ body: { $regex: 'short' } });
+  assert.equal(stored, 1);
+});

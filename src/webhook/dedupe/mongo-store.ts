@@ -9,6 +9,13 @@
  *
  * Uses the driver collection behind the mongoose connection, not a mongoose model, so commands are
  * never buffered while disconnected: a down database fails fast and the webhook falls back.
+ *
+ * Bounded in bytes: the key is a fixed-size digest (43 characters) and a reply body is kept only up
+ * to `maxReplyBytes` (UTF-8); a larger reply is answered in full but stored as `oversize` with no
+ * body, so a re-delivery gets `success` and the handler still runs once. A document is thus at most
+ * `maxReplyBytes` + {@link DEDUPE_DOC_OVERHEAD_BYTES}, and the collection holds at most the deliveries
+ * of TTL + sweep interval + a minute of sweep grace: at 8,430 pushes/s, a 60 s TTL and a 60 s sweep,
+ * 1.5 M documents of typically a few hundred bytes, and never more than that many times the bound.
  */
 import { randomUUID } from 'node:crypto';
 import type mongoose from 'mongoose';
@@ -21,6 +28,13 @@ import type { DedupeRecord, DedupeStore } from './store.js';
 export const DEFAULT_DEDUPE_COLLECTION = 'webhook_dedupe';
 /** Default interval between sweeps of expired documents. */
 export const DEFAULT_DEDUPE_SWEEP_INTERVAL_MS = 60_000;
+/**
+ * Default bound on the reply XML one document keeps, bytes. Passive replies are small (a text reply
+ * of WeChat's 2,048-byte content limit, or eight news articles, stay well under 16 KB).
+ */
+export const DEFAULT_DEDUPE_MAX_REPLY_BYTES = 64 * 1024;
+/** Bytes of a document besides its reply body (key, state, claim id, two dates, field names). */
+export const DEDUPE_DOC_OVERHEAD_BYTES = 200;
 
 /** Options of {@link MongoDedupeStore}. */
 export interface MongoDedupeStoreOptions {
@@ -28,12 +42,18 @@ export interface MongoDedupeStoreOptions {
   collectionName?: string;
   /** Least time between two `deleteMany` sweeps of expired documents. @default 60000 */
   sweepIntervalMs?: number;
+  /** Largest reply body stored, UTF-8 bytes; larger ones are stored as `oversize`. @default DEFAULT_DEDUPE_MAX_REPLY_BYTES */
+  maxReplyBytes?: number;
+  /** Told of each reply too large to store (its size in bytes). */
+  onOversize?: (bytes: number) => void;
 }
 
 interface DedupeDoc {
   _id: string;
   state: 'pending' | 'done';
   body: string;
+  /** The reply was larger than `maxReplyBytes` and is not kept (`body` is empty). */
+  oversize?: boolean;
   /** Random id of the claim that wrote this document (takeovers name the claim they replace). */
   claimId: string;
   leaseUntil: Date;
@@ -64,6 +84,8 @@ export class MongoDedupeStore implements DedupeStore {
   readonly #connection: mongoose.Connection;
   readonly #collectionName: string;
   readonly #sweepIntervalMs: number;
+  readonly #maxReplyBytes: number;
+  readonly #onOversize: ((bytes: number) => void) | undefined;
   #lastSweep = 0;
   #backgroundSweep: Promise<void> = Promise.resolve();
   #indexed = false;
@@ -77,6 +99,14 @@ export class MongoDedupeStore implements DedupeStore {
     this.#connection = connection;
     this.#collectionName = name;
     this.#sweepIntervalMs = sweep;
+    this.#maxReplyBytes = checkInteger('maxReplyBytes', options.maxReplyBytes, { min: 0 }) ?? DEFAULT_DEDUPE_MAX_REPLY_BYTES;
+    if (options.onOversize !== undefined && typeof options.onOversize !== 'function') throw new InvalidOptionError('onOversize', 'a function');
+    this.#onOversize = options.onOversize;
+  }
+
+  /** Largest reply body stored, bytes. */
+  get maxReplyBytes(): number {
+    return this.#maxReplyBytes;
   }
 
   #collection(): mongoose.mongo.Collection<DedupeDoc> {
@@ -122,10 +152,14 @@ export class MongoDedupeStore implements DedupeStore {
   }
 
   async complete(key: string, body: string, now: number, ttlMs: number): Promise<void> {
+    // Length first: UTF-8 takes at most 3 bytes per UTF-16 unit, so short bodies are never measured.
+    const bytes = body.length * 3 <= this.#maxReplyBytes ? 0 : Buffer.byteLength(body, 'utf8');
+    const oversize = bytes > this.#maxReplyBytes;
+    if (oversize) this.#onOversize?.(bytes);
     try {
       await this.#collection().updateOne(
         { _id: key },
-        { $set: { state: 'done', body, leaseUntil: new Date(now), expiresAt: new Date(now + ttlMs) }, $setOnInsert: { claimId: randomUUID() } },
+        { $set: { state: 'done', body: oversize ? '' : body, oversize, leaseUntil: new Date(now), expiresAt: new Date(now + ttlMs) }, $setOnInsert: { claimId: randomUUID() } },
         { upsert: true },
       );
     } catch (err) {
