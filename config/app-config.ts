@@ -62,6 +62,10 @@ export interface AppConfig {
      * it; otherwise clients could spoof their address and dodge the token service's rate limit).
      */
     readonly trustProxy: boolean;
+    /** `HTTP_MAX_CONNECTIONS`: open connections beyond it are closed at once. */
+    readonly maxConnections: number;
+    /** `SHUTDOWN_BUDGET_MS`: bound on the whole shutdown (drain, late replies, token refresher, MongoDB). */
+    readonly shutdownBudgetMs: number;
   };
   readonly webhook: {
     /** `WEBHOOK_TIMESTAMP_WINDOW_SECONDS`; 0 disables the replay check. */
@@ -74,12 +78,20 @@ export interface AppConfig {
     readonly dedupeStore: DedupeStoreKind;
     /** `DEDUPE_TTL_SECONDS`. */
     readonly dedupeTtlSeconds: number;
+    /** `DEDUPE_MAX_ENTRIES`: deliveries the memory dedupe store remembers at most. */
+    readonly dedupeMaxEntries: number;
+    /** `DEDUPE_MAX_BYTES`: estimated bytes the memory dedupe store holds at most. */
+    readonly dedupeMaxBytes: number;
+    /** `DEDUPE_MAX_REPLY_BYTES`: largest reply one MongoDB dedupe document keeps. */
+    readonly dedupeMaxReplyBytes: number;
   };
   /** `WECHAT_HANDLERS`: absolute path of a module exporting handlers, if any. */
   readonly handlersModule: string | undefined;
   readonly tokenService: {
     /** `TOKEN_SERVICE_SECRET` (secret): enables `/internal/access-token`. */
     readonly secret: string | undefined;
+    /** `TOKEN_INVALIDATE_INTERVAL_SECONDS`: shortest time between two forced refreshes through the invalidate route. */
+    readonly invalidateIntervalSeconds: number;
   };
   readonly jssdk: {
     /** `JSSDK_ALLOWED_ORIGINS`: comma list of page origins; enables the JS-SDK routes. */

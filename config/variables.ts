@@ -11,6 +11,10 @@
 import { LOG_LEVELS, type AppConfig } from './app-config.js';
 import { DEFAULT_REFRESH_MARGIN_SECONDS } from '../src/token/options.js';
 import { DEFAULT_BODY_LIMIT_BYTES, DEFAULT_DEDUPE_TTL_SECONDS, DEFAULT_REPLY_DEADLINE_MS, DEFAULT_TIMESTAMP_WINDOW_SECONDS } from '../src/webhook/options.js';
+import { DEFAULT_MAX_CONNECTIONS, DEFAULT_SHUTDOWN_BUDGET_MS } from '../src/server/http.js';
+import { INVALIDATE_MIN_INTERVAL_MS } from '../src/server/token-service.js';
+import { DEFAULT_DEDUPE_MAX_BYTES, DEFAULT_DEDUPE_MAX_ENTRIES } from '../src/webhook/dedupe/memory-store.js';
+import { DEFAULT_DEDUPE_MAX_REPLY_BYTES } from '../src/webhook/dedupe/mongo-store.js';
 import { DEFAULT_TOKEN_MODE, DEFAULT_WECHAT_API_BASE } from '../src/wechat/options.js';
 
 /** Default HTTP port. */
@@ -271,6 +275,15 @@ export const CONFIG_TABLE: readonly ConfigVariable[] = Object.freeze([
     section: 'HTTP',
   },
   {
+    name: 'HTTP_MAX_CONNECTIONS',
+    type: { kind: 'integer', min: 1, max: 1_000_000, unit: '' },
+    default: DEFAULT_MAX_CONNECTIONS,
+    secret: false,
+    field: 'server.maxConnections',
+    doc: 'open connections at most; further ones are closed at once until some end',
+    section: 'HTTP',
+  },
+  {
     name: 'WEBHOOK_TIMESTAMP_WINDOW_SECONDS',
     replaces: 'WEBHOOK_TIMESTAMP_WINDOW',
     type: { kind: 'integer', min: 0, max: 86400, unit: 'seconds' },
@@ -319,6 +332,33 @@ export const CONFIG_TABLE: readonly ConfigVariable[] = Object.freeze([
     section: 'Webhook',
   },
   {
+    name: 'DEDUPE_MAX_ENTRIES',
+    type: { kind: 'integer', min: 2, max: 100_000_000, unit: '' },
+    default: DEFAULT_DEDUPE_MAX_ENTRIES,
+    secret: false,
+    field: 'webhook.dedupeMaxEntries',
+    doc: 'deliveries the memory dedupe store remembers at most (size it for 15 s of peak pushes, docs/hardening.md)',
+    section: 'Webhook',
+  },
+  {
+    name: 'DEDUPE_MAX_BYTES',
+    type: { kind: 'integer', min: 2048, max: 2 ** 36, unit: 'bytes' },
+    default: DEFAULT_DEDUPE_MAX_BYTES,
+    secret: false,
+    field: 'webhook.dedupeMaxBytes',
+    doc: 'estimated bytes the memory dedupe store holds at most (keys, replies, per-entry overhead)',
+    section: 'Webhook',
+  },
+  {
+    name: 'DEDUPE_MAX_REPLY_BYTES',
+    type: { kind: 'integer', min: 0, max: 16 * 1024 * 1024, unit: 'bytes' },
+    default: DEFAULT_DEDUPE_MAX_REPLY_BYTES,
+    secret: false,
+    field: 'webhook.dedupeMaxReplyBytes',
+    doc: 'largest reply a MongoDB dedupe document keeps; a larger one is answered but its retry gets "success"',
+    section: 'Webhook',
+  },
+  {
     name: 'WECHAT_HANDLERS',
     readme: true,
     type: { kind: 'path' },
@@ -336,6 +376,24 @@ export const CONFIG_TABLE: readonly ConfigVariable[] = Object.freeze([
     secret: true,
     field: 'tokenService.secret',
     doc: 'enables GET /internal/access-token for your other services (Bearer auth)',
+    section: 'Operations',
+  },
+  {
+    name: 'TOKEN_INVALIDATE_INTERVAL_SECONDS',
+    type: { kind: 'integer', min: 1, max: 3600, unit: 'seconds' },
+    default: INVALIDATE_MIN_INTERVAL_MS / 1000,
+    secret: false,
+    field: 'tokenService.invalidateIntervalSeconds',
+    doc: 'shortest time between two forced refreshes through /internal/access-token/invalidate (each spends token quota)',
+    section: 'Operations',
+  },
+  {
+    name: 'SHUTDOWN_BUDGET_MS',
+    type: { kind: 'integer', min: 2000, max: 600_000, unit: 'ms' },
+    default: DEFAULT_SHUTDOWN_BUDGET_MS,
+    secret: false,
+    field: 'server.shutdownBudgetMs',
+    doc: "bound on the whole shutdown after SIGTERM; keep it below the platform's grace period (e.g. terminationGracePeriodSeconds)",
     section: 'Operations',
   },
   {

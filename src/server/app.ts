@@ -82,9 +82,14 @@ function buildDedupeStore(config: AppConfig, deps: AppDeps, metrics: ServiceMetr
   if (deps.dedupeStore) return deps.dedupeStore;
   if (config.webhook.dedupeStore === 'mongo') {
     if (!deps.mongo) throw new InvalidOptionError('mongo', 'a Mongoose connection when DEDUPE_STORE=mongo');
-    return new MongoDedupeStore(deps.mongo);
+    return new MongoDedupeStore(deps.mongo, {
+      maxReplyBytes: config.webhook.dedupeMaxReplyBytes,
+      onOversize: (bytes) => logger.warn({ event: 'webhook.dedupe_reply_not_stored', bytes, maxBytes: config.webhook.dedupeMaxReplyBytes }, 'reply too large to keep for retries; a retry of this delivery gets "success"'),
+    });
   }
   return new MemoryDedupeStore({
+    maxEntries: config.webhook.dedupeMaxEntries,
+    maxBytes: config.webhook.dedupeMaxBytes,
     onEarlyEviction: (count) => {
       metrics.dedupeEarlyEvictions.inc(count);
       // At most once per generation of the store (about every 15 s at the sized peak).
@@ -216,7 +221,7 @@ export function createApp(config: AppConfig, handlers?: HandlerMap | HandlerRegi
     ctx.body = await metrics.render();
   });
   if (config.tokenService.secret) {
-    mountTokenService(router, { secret: config.tokenService.secret, tokens: wechat, logger, now });
+    mountTokenService(router, { secret: config.tokenService.secret, tokens: wechat, logger, now, invalidateMinIntervalMs: config.tokenService.invalidateIntervalSeconds * 1000 });
   }
 
   if (config.jssdk.allowedOrigins) {

@@ -15,6 +15,12 @@ export const DEFAULT_HEADERS_TIMEOUT_MS = 10_000;
 export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 /** Default idle time of a keep-alive connection. */
 export const DEFAULT_KEEP_ALIVE_TIMEOUT_MS = 5_000;
+/**
+ * Bound on the whole shutdown, ms: HTTP drain, late replies, the token refresher and MongoDB. Container
+ * platforms kill 10 s after SIGTERM by default (Kubernetes `terminationGracePeriodSeconds`, `docker stop
+ * -t`); 9 s leaves a second to spare. Raise that grace period, not only this, to give requests longer.
+ */
+export const DEFAULT_SHUTDOWN_BUDGET_MS = 9_000;
 /** Default cap on open connections; more are refused (closed at once) until some end. */
 export const DEFAULT_MAX_CONNECTIONS = 10_000;
 /**

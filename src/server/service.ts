@@ -14,12 +14,6 @@ import { loadHandlersModule } from './handlers-module.js';
 import { TIMED_OUT, withTimeout } from '../util/timeout.js';
 import { redactConfig } from '../../config/index.js';
 
-/**
- * Bound on the whole shutdown, ms: HTTP drain, late replies, the token refresher and MongoDB. Container
- * platforms kill 10 s after SIGTERM by default (Kubernetes `terminationGracePeriodSeconds`, `docker stop
- * -t`); 9 s leaves a second to spare. Raise that grace period, not only this, to give requests longer.
- */
-export const DEFAULT_SHUTDOWN_BUDGET_MS = 9_000;
 /** Part of the budget kept for the token refresher's close and MongoDB's. */
 const CLOSE_RESERVE_MS = 1_000;
 
@@ -35,7 +29,7 @@ export interface StartServiceOptions {
   dispatcher?: Dispatcher;
   /** Bound on in-flight requests at shutdown. @default DEFAULT_SHUTDOWN_GRACE_MS */
   shutdownGraceMs?: number;
-  /** Bound on the whole shutdown. @default DEFAULT_SHUTDOWN_BUDGET_MS */
+  /** Bound on the whole shutdown, ms. @default `SHUTDOWN_BUDGET_MS` of the config */
   shutdownBudgetMs?: number;
   /** The setting named when the port is taken (the sandbox's `--port`). @default 'PORT' */
   portSetting?: string;
@@ -74,7 +68,7 @@ export async function startService(config: AppConfig, options: StartServiceOptio
   app.wechat.start();
   let server: RunningServer;
   try {
-    server = await listen(app.callback(), { host: config.server.host, port: config.server.port, portSetting: options.portSetting });
+    server = await listen(app.callback(), { host: config.server.host, port: config.server.port, portSetting: options.portSetting, maxConnections: config.server.maxConnections });
   } catch (err) {
     await app.close();
     await mongo?.close();
@@ -103,8 +97,8 @@ export async function startService(config: AppConfig, options: StartServiceOptio
     logger,
     close() {
       closing ??= (async () => {
-        logger.info({ event: 'service.stopping' }, 'shutting down: no new connections, finishing in-flight requests');
-        const budgetMs = options.shutdownBudgetMs ?? DEFAULT_SHUTDOWN_BUDGET_MS;
+        const budgetMs = options.shutdownBudgetMs ?? config.server.shutdownBudgetMs;
+        logger.info({ event: 'service.stopping', budgetMs }, 'shutting down: no new connections, finishing in-flight requests');
         const deadline = Date.now() + budgetMs;
         const left = () => Math.max(0, deadline - CLOSE_RESERVE_MS - Date.now());
         await server.close(Math.min(options.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS, left()));
