@@ -18,7 +18,7 @@ import { reliabilitySeed } from './support/report.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..', '..');
-const ORDER = ['fuzz', 'upstream-faults', 'mongo-outage', 'soak'];
+const ORDER = ['fuzz', 'upstream-faults', 'mongo-outage', 'token-store-faults', 'soak'];
 const all = readdirSync(here)
   .filter((f) => f.endsWith('.rel.ts'))
   .sort((a, b) => ORDER.findIndex((o) => a.startsWith(o)) - ORDER.findIndex((o) => b.startsWith(o)) || a.localeCompare(b));
