@@ -24,5 +24,5 @@ export { type LateReplySender } from './late-replies.js';
 export { HandlerRegistry, type Handler, type HandlerMap, type HandlerRegistryFromOptions, type HandlerResult } from './registry.js';
 export { type DedupeStore, type DedupeRecord } from './dedupe/store.js';
 export { MemoryDedupeStore, type MemoryDedupeStoreOptions } from './dedupe/memory-store.js';
-export { MongoDedupeStore, DEFAULT_DEDUPE_MAX_REPLY_BYTES, type MongoDedupeStoreOptions } from './dedupe/mongo-store.js';
+export { MongoDedupeStore, type MongoDedupeStoreOptions } from './dedupe/mongo-store.js';
 export { WebhookRequestError } from './request-error.js';
