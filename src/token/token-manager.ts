@@ -13,11 +13,14 @@
  *   for a bounded time and adopt what the holder saved. A crashed holder's lease expires.
  * - Store failures never fail a caller: reads count as "nothing stored", a lease that cannot be taken
  *   means refreshing without it, and a credential that cannot be saved is kept in memory and saved
- *   later (`deferred-save.ts`).
+ *   later (`deferred-save.ts`). A caller with nothing usable in memory waits for the store's read at
+ *   most `storeReadBudgetMs`, then the refresh goes to the issuer without the store (a hanging store).
+ * - After a deferred save the store is re-read for a while and a newer stored credential is taken, so
+ *   instances that refreshed on their own during an outage converge on one.
  * - Failures the fetcher classifies as `quota` or `permanent` pause fetching (`cooldown.ts`), so
  *   neither callers nor the background refresher can turn them into a loop.
  *
- * Length: about 390 lines, a third of them comments; what is left is the single flight, adoption and
+ * Length: about 470 lines, a third of them comments; what is left is the single flight, adoption and
  * rejection rules, which read best together (every other job lives in its own module).
  */
 import { EventEmitter } from 'node:events';
