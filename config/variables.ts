@@ -11,8 +11,6 @@
 import { LOG_LEVELS, type AppConfig } from './app-config.js';
 import { DEFAULT_REFRESH_MARGIN_SECONDS } from '../src/token/options.js';
 import { DEFAULT_BODY_LIMIT_BYTES, DEFAULT_DEDUPE_TTL_SECONDS, DEFAULT_REPLY_DEADLINE_MS, DEFAULT_TIMESTAMP_WINDOW_SECONDS } from '../src/webhook/options.js';
-import { DEFAULT_MAX_CONNECTIONS, DEFAULT_SHUTDOWN_BUDGET_MS } from '../src/server/http.js';
-import { INVALIDATE_MIN_INTERVAL_MS } from '../src/server/token-service.js';
 import { DEFAULT_DEDUPE_MAX_BYTES, DEFAULT_DEDUPE_MAX_ENTRIES } from '../src/webhook/dedupe/memory-store.js';
 import { DEFAULT_DEDUPE_MAX_REPLY_BYTES } from '../src/webhook/dedupe/mongo-store.js';
 import { DEFAULT_TOKEN_MODE, DEFAULT_WECHAT_API_BASE } from '../src/wechat/options.js';
@@ -29,6 +27,19 @@ export const DEFAULT_DATA_DIR = './data';
 export const DEFAULT_REPORT_INTERVAL_SECONDS = 60;
 /** Default lifetime of the web-login session cookie, seconds (one day). */
 export const DEFAULT_SESSION_MAX_AGE_SECONDS = 86_400;
+/**
+ * Bound on the whole shutdown, ms: HTTP drain, late replies, the token refresher and MongoDB. Container
+ * platforms kill 10 s after SIGTERM by default (Kubernetes `terminationGracePeriodSeconds`, `docker stop
+ * -t`); 9 s leaves a second to spare. Raise that grace period, not only this, to give requests longer.
+ */
+export const DEFAULT_SHUTDOWN_BUDGET_MS = 9_000;
+/** Default cap on open connections; more are refused (closed at once) until some end. */
+export const DEFAULT_MAX_CONNECTIONS = 10_000;
+/**
+ * Shortest time between two forced refreshes through the invalidate route, ms (WeChat spaces
+ * stable_token force refreshes by 30 s too, docs/protocol.md).
+ */
+export const INVALIDATE_MIN_INTERVAL_MS = 30_000;
 /** Routes of the service that `WEBHOOK_PATH` may not take. */
 export const RESERVED_PATHS = ['/healthz', '/readyz', '/metrics', '/internal'] as const;
 

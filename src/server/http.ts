@@ -5,6 +5,7 @@
  * requests finish up to a bound, then cut what is left.
  */
 import http from 'node:http';
+import { DEFAULT_MAX_CONNECTIONS } from '../../config/variables.js';
 import { listenOn, type ListenOptions as BindOptions } from '../util/listen.js';
 
 /** Default bound on how long in-flight requests may take to finish at shutdown. */
@@ -15,14 +16,6 @@ export const DEFAULT_HEADERS_TIMEOUT_MS = 10_000;
 export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 /** Default idle time of a keep-alive connection. */
 export const DEFAULT_KEEP_ALIVE_TIMEOUT_MS = 5_000;
-/**
- * Bound on the whole shutdown, ms: HTTP drain, late replies, the token refresher and MongoDB. Container
- * platforms kill 10 s after SIGTERM by default (Kubernetes `terminationGracePeriodSeconds`, `docker stop
- * -t`); 9 s leaves a second to spare. Raise that grace period, not only this, to give requests longer.
- */
-export const DEFAULT_SHUTDOWN_BUDGET_MS = 9_000;
-/** Default cap on open connections; more are refused (closed at once) until some end. */
-export const DEFAULT_MAX_CONNECTIONS = 10_000;
 /**
  * How often Node checks the headers and request timeouts. Node's default (30 s) lets a socket that
  * trickles its headers live up to 30 s past `headersTimeout`; 1 s keeps the bounds close to what is set.

@@ -15,6 +15,7 @@
 import type Koa from 'koa';
 import type Router from 'koa-router';
 import getRawBody from 'raw-body';
+import { INVALIDATE_MIN_INTERVAL_MS } from '../../config/variables.js';
 import { safeEqual } from '../util/safe-equal.js';
 import type { Logger } from '../log/logger.js';
 import { RejectionLog } from '../log/rejection-log.js';
@@ -30,11 +31,6 @@ export interface TokenProvider {
 export const AUTH_FAILURE_LIMIT = 5;
 /** Window of {@link AUTH_FAILURE_LIMIT}, ms. */
 export const AUTH_FAILURE_WINDOW_MS = 60_000;
-/**
- * Shortest time between two forced refreshes through the invalidate route, ms (WeChat spaces
- * stable_token force refreshes by 30 s too, docs/protocol.md).
- */
-export const INVALIDATE_MIN_INTERVAL_MS = 30_000;
 
 /** Mount the token routes on `router`. Call only when a secret is configured. */
 export function mountTokenService(
