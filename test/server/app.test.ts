@@ -4,56 +4,27 @@
  */
 import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { Writable } from 'node:stream';
 import request from 'supertest';
-import { loadConfig, redactConfig, type AppConfig } from '../../config/index.js';
+import { redactConfig, type AppConfig } from '../../config/index.js';
 import { createApp, type WechatApp } from '../../src/server/app.js';
-import { createLogger } from '../../src/log/logger.js';
 import { deferred } from '../support/deferred.js';
 import { until } from '../support/until.js';
 import { MemoryTokenStore } from '../../src/token/memory-token-store.js';
-import { startEmulator, SANDBOX_APP, type Emulator } from '../../src/emulator/index.js';
+import { SANDBOX_APP } from '../../src/emulator/index.js';
+import { captureLogs, sandboxConfig, useEmulator } from './support/sandbox-config.js';
 import { buildDelivery } from '../../src/simulator/delivery.js';
 import { buildMessageXml } from '../../src/simulator/message-xml.js';
 import type { SimMessageSpec } from '../../src/simulator/message-spec.js';
 import { useTestDatabase, type TestDatabase } from '../support/test-db.js';
 
 const BEARER = 'central-token-service-secret-0001';
-let emulator: Emulator;
+const env = useEmulator();
 const apps: WechatApp[] = [];
-
-before(async () => {
-  emulator = await startEmulator();
-});
 after(async () => {
   await Promise.all(apps.map((a) => a.close()));
-  await emulator?.close();
 });
 
-function configFor(extra: Record<string, string> = {}): AppConfig {
-  return loadConfig({
-    dotenvPath: false,
-    env: {
-      WECHAT_APP_ID: SANDBOX_APP.appId,
-      WECHAT_APP_SECRET: SANDBOX_APP.secret,
-      WECHAT_TOKEN: SANDBOX_APP.token,
-      WECHAT_API_BASE: emulator.url,
-      TOKEN_STORE: 'memory',
-      ...extra,
-    },
-  });
-}
-
-function captureLogs() {
-  const lines: string[] = [];
-  const destination = new Writable({
-    write(chunk: Buffer, _enc, cb) {
-      lines.push(chunk.toString());
-      cb();
-    },
-  });
-  return { logger: createLogger({ level: 'debug', destination }), text: () => lines.join('') };
-}
+const configFor = (extra: Record<string, string> = {}): AppConfig => sandboxConfig(env.emulator.url, extra);
 
 function make(config: AppConfig, deps: Parameters<typeof createApp>[2] = {}): WechatApp {
   const app = createApp(config, undefined, { tokenStore: new MemoryTokenStore(), processMetrics: false, ...deps });
@@ -77,7 +48,7 @@ function signedPost(app: WechatApp, spec: SimMessageSpec, msgId?: string) {
 }
 
 const apiCalls = () => {
-  const s = emulator.stats()[SANDBOX_APP.appId];
+  const s = env.emulator.stats()[SANDBOX_APP.appId];
   return { token: s?.token ?? 0, stable: s?.stable_token ?? 0 };
 };
 
@@ -281,7 +252,7 @@ describe('central token service', () => {
       const calls1 = apiCalls();
       assert.equal(calls1.token + calls1.stable - (calls0.token + calls0.stable), expectedCalls);
       // The new token works upstream, and a second report of the old one changes nothing.
-      const r = await fetch(`${emulator.url}/cgi-bin/get_api_domain_ip?access_token=${fresh.body.access_token}`);
+      const r = await fetch(`${env.emulator.url}/cgi-bin/get_api_domain_ip?access_token=${fresh.body.access_token}`);
       assert.ok(Array.isArray(((await r.json()) as { ip_list?: unknown }).ip_list));
       const again = await request(cb).post('/internal/access-token/invalidate').set('Authorization', `Bearer ${BEARER}`).send({ access_token: first.access_token });
       assert.equal(again.body.access_token, fresh.body.access_token);
@@ -314,7 +285,7 @@ describe('redaction', () => {
     const token = res.body.access_token as string;
     await request(good.callback()).post('/wechat').query({ signature: 'x', timestamp: '1', nonce: '2', access_token: token }).send('<xml/>');
     await good.wechat.domain.getApiDomainIp();
-    emulator.injectFault({ appId: SANDBOX_APP.appId, endpoint: 'api', kind: 'errcode', errcode: 48001, count: 1 });
+    env.emulator.injectFault({ appId: SANDBOX_APP.appId, endpoint: 'api', kind: 'errcode', errcode: 48001, count: 1 });
     await assert.rejects(good.wechat.menu.get());
 
     const text = capture.text();
@@ -352,7 +323,7 @@ describe('shutdown', () => {
       { tokenStore: new MemoryTokenStore(), processMetrics: false },
     );
     await app.wechat.fetchAccessToken();
-    const before = emulator.messages().length;
+    const before = env.emulator.messages().length;
     const res = await signedPost(app, { type: 'text', content: 'slowpoke' });
     assert.equal(res.status, 200);
     assert.equal(res.text, 'success', 'the deadline answered success');
@@ -362,7 +333,7 @@ describe('shutdown', () => {
     release.resolve();
     await closed;
     assert.equal(closedEarly, false, 'close() waited for the handler');
-    const sent = emulator.messages().slice(before);
+    const sent = env.emulator.messages().slice(before);
     assert.equal(sent.length, 1, 'the late reply went out through custom/send before close() resolved');
     assert.deepEqual((sent[0] as { body?: unknown }).body, { touser: 'oUser0000000000000000000001', msgtype: 'text', text: { content: 'late: slowpoke' } });
   });

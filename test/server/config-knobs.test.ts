@@ -7,7 +7,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import request from 'supertest';
-import { loadConfig, type AppConfig } from '../../config/index.js';
+import type { AppConfig } from '../../config/index.js';
 import { ConfigError } from '../../src/errors.js';
 import { startEmulator, SANDBOX_APP, type Emulator } from '../../src/emulator/index.js';
 import { createApp, type WechatApp } from '../../src/server/app.js';
@@ -18,6 +18,7 @@ import { buildMessageXml } from '../../src/simulator/message-xml.js';
 import type { HandlerMap } from '../../src/webhook/index.js';
 import { recordingLogger } from '../support/recording-logger.js';
 import { useTestDatabase, type TestDatabase } from '../support/test-db.js';
+import { sandboxConfig } from './support/sandbox-config.js';
 
 const BEARER = 'central-token-service-secret-0001';
 const KNOBS = ['SHUTDOWN_BUDGET_MS', 'HTTP_MAX_CONNECTIONS', 'TOKEN_INVALIDATE_INTERVAL_SECONDS', 'DEDUPE_MAX_ENTRIES', 'DEDUPE_MAX_BYTES', 'DEDUPE_MAX_REPLY_BYTES'];
@@ -35,12 +36,7 @@ after(async () => {
   await db?.cleanup();
 });
 
-function configFor(extra: Record<string, string> = {}): AppConfig {
-  return loadConfig({
-    dotenvPath: false,
-    env: { WECHAT_APP_ID: SANDBOX_APP.appId, WECHAT_APP_SECRET: SANDBOX_APP.secret, WECHAT_TOKEN: SANDBOX_APP.token, WECHAT_API_BASE: emulator.url, TOKEN_STORE: 'memory', HOST: '127.0.0.1', PORT: '0', ...extra },
-  });
-}
+const configFor = (extra: Record<string, string> = {}): AppConfig => sandboxConfig(emulator.url, { HOST: '127.0.0.1', PORT: '0', ...extra });
 
 function make(config: AppConfig, handlers: HandlerMap | undefined, deps: Parameters<typeof createApp>[2] = {}): WechatApp {
   const app = createApp(config, handlers, { tokenStore: new MemoryTokenStore(), processMetrics: false, ...deps });

@@ -3,62 +3,37 @@
  * emulator: origin checks and CORS, input bounds, the rate limit, and invalid-signature reports
  * that invalidate the jsapi_ticket only when it is really the current one, once per interval.
  */
-import { test, before, after, describe } from 'node:test';
+import { test, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { Writable } from 'node:stream';
 import request from 'supertest';
-import { loadConfig, type AppConfig } from '../../config/index.js';
+import type { AppConfig } from '../../config/index.js';
 import { createApp, type WechatApp } from '../../src/server/app.js';
 import { JSSDK_RATE_LIMIT, MAX_PAGE_URL } from '../../src/server/jssdk-routes.js';
-import { createLogger } from '../../src/log/logger.js';
 import { jsapiSignature } from '../../src/wechat/api/jssdk.js';
 import { MemoryTokenStore } from '../../src/token/memory-token-store.js';
-import { startEmulator, SANDBOX_APP, type Emulator } from '../../src/emulator/index.js';
+import { SANDBOX_APP } from '../../src/emulator/index.js';
+import { captureLogs, sandboxConfig, useEmulator } from './support/sandbox-config.js';
 
 const PAGE = 'https://h5.example.com';
 const OTHER = 'https://m.example.com';
-let emulator: Emulator;
+const env = useEmulator();
 const apps: WechatApp[] = [];
-
-before(async () => {
-  emulator = await startEmulator();
-});
 after(async () => {
   await Promise.all(apps.map((a) => a.close()));
-  await emulator?.close();
 });
 
-function configFor(extra: Record<string, string> = {}): AppConfig {
-  return loadConfig({
-    dotenvPath: false,
-    env: {
-      WECHAT_APP_ID: SANDBOX_APP.appId,
-      WECHAT_APP_SECRET: SANDBOX_APP.secret,
-      WECHAT_TOKEN: SANDBOX_APP.token,
-      WECHAT_API_BASE: emulator.url,
-      TOKEN_STORE: 'memory',
-      JSSDK_ALLOWED_ORIGINS: `${PAGE},${OTHER}`,
-      ...extra,
-    },
-  });
-}
+const configFor = (extra: Record<string, string> = {}): AppConfig => sandboxConfig(env.emulator.url, { JSSDK_ALLOWED_ORIGINS: `${PAGE},${OTHER}`, ...extra });
 
 function make(extra: Record<string, string> = {}): { app: WechatApp; logs: () => string } {
-  const lines: string[] = [];
-  const destination = new Writable({
-    write(chunk: Buffer, _enc, cb) {
-      lines.push(chunk.toString());
-      cb();
-    },
-  });
-  const app = createApp(configFor(extra), undefined, { tokenStore: new MemoryTokenStore(), processMetrics: false, logger: createLogger({ level: 'debug', destination }) });
+  const logs = captureLogs();
+  const app = createApp(configFor(extra), undefined, { tokenStore: new MemoryTokenStore(), processMetrics: false, logger: logs.logger });
   apps.push(app);
-  return { app, logs: () => lines.join('') };
+  return { app, logs: logs.text };
 }
 
-const ticketCalls = (): number => emulator.stats()[SANDBOX_APP.appId]?.ticket ?? 0;
+const ticketCalls = (): number => env.emulator.stats()[SANDBOX_APP.appId]?.ticket ?? 0;
 const currentTicket = (): string => {
-  const t = emulator.tickets(SANDBOX_APP.appId).jsapi.current;
+  const t = env.emulator.tickets(SANDBOX_APP.appId).jsapi.current;
   assert.ok(t, 'the emulator has a current jsapi_ticket');
   return t.ticket;
 };
@@ -119,7 +94,7 @@ describe('GET /jssdk/config', () => {
   });
 
   test('is not mounted without JSSDK_ALLOWED_ORIGINS, and follows JSSDK_CONFIG_PATH', async () => {
-    const off = createApp(loadConfig({ dotenvPath: false, env: { WECHAT_APP_ID: SANDBOX_APP.appId, WECHAT_APP_SECRET: SANDBOX_APP.secret, WECHAT_TOKEN: SANDBOX_APP.token, WECHAT_API_BASE: emulator.url, TOKEN_STORE: 'memory' } }), undefined, { tokenStore: new MemoryTokenStore(), processMetrics: false });
+    const off = createApp(sandboxConfig(env.emulator.url), undefined, { tokenStore: new MemoryTokenStore(), processMetrics: false });
     apps.push(off);
     await request(off.callback()).get('/jssdk/config').query({ url: `${PAGE}/` }).expect(404);
     const { app } = make({ JSSDK_CONFIG_PATH: '/h5/sign' });
@@ -155,7 +130,7 @@ describe('POST /jssdk/report', () => {
     const first = (await request(server).get('/jssdk/config').query({ url }).expect(200)).body;
     const oldTicket = currentTicket();
     // Upstream rotates the ticket out: the page's wx.config fails and it reports.
-    emulator.pinTicket(SANDBOX_APP.appId, 'jsapi');
+    env.emulator.pinTicket(SANDBOX_APP.appId, 'jsapi');
     const before = ticketCalls();
     const report = { url, nonceStr: first.nonceStr, timestamp: first.timestamp, signature: first.signature };
     await request(server).post('/jssdk/report').send(report).expect(202);

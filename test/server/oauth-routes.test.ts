@@ -4,16 +4,17 @@
  * session cookie, the handlers module's hooks, refused and forged requests, the config checks, and
  * that no cookie key or user token reaches a log line or a response.
  */
-import { test, before, after, describe } from 'node:test';
+import { test, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadConfig, type AppConfig } from '../../config/index.js';
+import type { AppConfig } from '../../config/index.js';
 import { ConfigError } from '../../src/errors.js';
 import { startService, type RunningService } from '../../src/server/service.js';
 import { readSession, SESSION_COOKIE } from '../../src/server/oauth-session.js';
 import { OAUTH_CALLBACK_RATE_LIMIT } from '../../src/server/oauth-routes.js';
-import { startEmulator, SANDBOX_APP, type Emulator } from '../../src/emulator/index.js';
+import { SANDBOX_APP } from '../../src/emulator/index.js';
+import { sandboxConfig, useEmulator, type TestEnv } from './support/sandbox-config.js';
 import { DEFAULT_SANDBOX_USERS } from '../../src/emulator/h5-options.js';
 import { openIdOf } from '../../src/emulator/oauth-state.js';
 import { recordingLogger, type RecordingLogger } from '../support/recording-logger.js';
@@ -24,34 +25,16 @@ const FIXTURES = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '
 const ALICE = openIdOf(SANDBOX_APP.appId, DEFAULT_SANDBOX_USERS[0]!);
 const USER_TOKEN_RE = /\b(?:ut|rt)_[A-Za-z0-9_-]{20,}/;
 
-let emulator: Emulator;
+const sandbox = useEmulator();
 const services: RunningService[] = [];
 /** Every response body and header seen, to check no secret was ever answered. */
 const answered: string[] = [];
 
-before(async () => {
-  emulator = await startEmulator();
-});
 after(async () => {
   await Promise.all(services.map((s) => s.close()));
-  await emulator?.close();
 });
 
-function env(extra: Record<string, string | undefined> = {}): Record<string, string | undefined> {
-  return {
-    WECHAT_APP_ID: SANDBOX_APP.appId,
-    WECHAT_APP_SECRET: SANDBOX_APP.secret,
-    WECHAT_TOKEN: SANDBOX_APP.token,
-    WECHAT_API_BASE: emulator.url,
-    TOKEN_STORE: 'memory',
-    HOST: '127.0.0.1',
-    PORT: '0',
-    LOG_LEVEL: 'debug',
-    ...extra,
-  };
-}
-
-const configOf = (extra: Record<string, string | undefined> = {}): AppConfig => loadConfig({ dotenvPath: false, env: env(extra) });
+const configOf = (extra: TestEnv = {}): AppConfig => sandboxConfig(sandbox.emulator.url, { HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'debug', ...extra });
 
 async function start(extra: Record<string, string | undefined> = {}): Promise<{ service: RunningService; logs: RecordingLogger }> {
   const logs = recordingLogger();
@@ -101,13 +84,13 @@ async function throughConsent(service: RunningService, jar: Jar, returnTo: strin
   const login = await get(`${service.url}/oauth/login?returnTo=${encodeURIComponent(returnTo)}`, jar);
   assert.equal(login.status, 302, login.text_);
   const authorize = new URL(login.headers.get('location')!);
-  assert.equal(authorize.origin, new URL(emulator.url).origin);
+  assert.equal(authorize.origin, new URL(sandbox.emulator.url).origin);
   assert.equal(authorize.pathname, '/connect/oauth2/authorize');
   assert.equal(authorize.searchParams.get('redirect_uri'), `${service.url}/oauth/callback`);
   const page = await get(authorize.href);
   assert.equal(page.status, 200);
   assert.match(page.text_, /id="allow-alice"/);
-  const decide = new URL('/connect/oauth2/decide', emulator.url);
+  const decide = new URL('/connect/oauth2/decide', sandbox.emulator.url);
   for (const k of ['appid', 'redirect_uri', 'scope', 'state']) decide.searchParams.set(k, authorize.searchParams.get(k)!);
   if (decision === 'allow') decide.searchParams.set('user', 'alice');
   decide.searchParams.set('decision', decision);
@@ -142,11 +125,11 @@ describe('web login of the service', () => {
     assert.equal(logs.byEvent('oauth.login').length, 1);
 
     // The callback URL again (back button): no second exchange, straight to returnTo.
-    const sns = emulator.stats()[SANDBOX_APP.appId]?.sns;
+    const sns = sandbox.emulator.stats()[SANDBOX_APP.appId]?.sns;
     const again = await get(callbackUrl, jar);
     assert.equal(again.status, 302);
     assert.equal(again.headers.get('location'), '/account?tab=1');
-    assert.equal(emulator.stats()[SANDBOX_APP.appId]?.sns, sns);
+    assert.equal(sandbox.emulator.stats()[SANDBOX_APP.appId]?.sns, sns);
 
     // A session cookie changed by hand fails its signature and counts as no session.
     const forged = new Jar();
@@ -182,7 +165,7 @@ describe('web login of the service', () => {
     const { service } = await start();
     const jar = new Jar();
     await get(`${service.url}/oauth/login?returnTo=/account`, jar);
-    const sns = emulator.stats()[SANDBOX_APP.appId]?.sns ?? 0;
+    const sns = sandbox.emulator.stats()[SANDBOX_APP.appId]?.sns ?? 0;
     const forged = await get(`${service.url}/oauth/callback?code=abc&state=${'0'.repeat(32)}`, jar);
     assert.equal(forged.status, 403);
     assert.match(forged.text_, /state does not belong to this browser/);
@@ -192,7 +175,7 @@ describe('web login of the service', () => {
     const state = [...jar.cookies.keys()].find((k) => /^wmp_oauth_[0-9a-f]{32}$/.test(k))!.slice('wmp_oauth_'.length);
     const stranger = await get(`${service.url}/oauth/callback?code=abc&state=${state}`);
     assert.equal(stranger.status, 403);
-    assert.equal(emulator.stats()[SANDBOX_APP.appId]?.sns ?? 0, sns, 'no code was exchanged');
+    assert.equal(sandbox.emulator.stats()[SANDBOX_APP.appId]?.sns ?? 0, sns, 'no code was exchanged');
 
     for (const evil of ['https://evil.example/', '//evil.example/x', '/\\evil.example', 'javascript:alert(1)']) {
       const r = await get(`${service.url}/oauth/login?returnTo=${encodeURIComponent(evil)}`);
