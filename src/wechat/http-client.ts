@@ -243,7 +243,8 @@ export class HttpClient {
           ...(streamed?.length !== undefined ? { 'content-length': String(streamed.length) } : {}),
           ...spec.headers,
         },
-        body: streamed ? streamed.body : spec.body !== undefined ? JSON.stringify(spec.body) : undefined,
+        // undici writes an async iterable body as documented, though its types list Readable only.
+        body: streamed ? (streamed.body as Readable) : spec.body !== undefined ? JSON.stringify(spec.body) : undefined,
       });
       return { res, signal };
     } catch (err) {

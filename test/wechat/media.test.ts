@@ -167,6 +167,19 @@ describe('the request core under uploads', () => {
     assert.equal((await readDownload(await w.media.download(m.mediaId)))?.toString(), 'first-and-only');
   });
 
+  test('a token rejected during an upload from a path reads the file again for the second attempt', async () => {
+    const w = track(wechatOn(emu, { tokenMode: 'classic' }));
+    await w.fetchAccessToken();
+    const res = await fetch(`${emu.url}/cgi-bin/token?grant_type=client_credential&appid=${APPID}&secret=${SECRET}`);
+    assert.ok(((await res.json()) as { access_token?: string }).access_token);
+    emu.advanceClock(301);
+    const data = Buffer.alloc(300 * 1024);
+    for (let i = 0; i < data.length; i++) data[i] = i % 251;
+    const m = await w.media.upload('image', await tmpFile('again.png', data));
+    assert.equal(calls('/cgi-bin/media/upload'), 2);
+    assert.equal(sha((await readDownload(await w.media.download(m.mediaId)))!), sha(data));
+  });
+
   test('a 10 MB video streams from a file and from a stream factory, arriving intact', async () => {
     const w = track(wechatOn(emu, { requestTimeoutMs: 20_000 }));
     const size = 10 * 1024 * 1024;
