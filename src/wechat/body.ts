@@ -9,7 +9,7 @@
  *
  * A file path is read into a few reused buffers rather than a stream's fresh chunk per read: those
  * chunks are garbage once written, but nothing collects them during an upload (the JS heap barely
- * grows and V8 only counts external memory from 64 MB up), so a 10 MB file cost 10 MB of resident
+ * grows, and V8 only collects for external memory past tens of MB), so a 10 MB file cost 10 MB of resident
  * memory, as much as reading it whole. The body is an async iterable that undici's writer pulls one
  * chunk at a time; see {@link fileChunks} for why the reuse is safe.
  */
