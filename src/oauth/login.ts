@@ -57,13 +57,21 @@ interface Pending {
 
 const STATE_RE = /^[a-f0-9]{32}$/;
 const MAX_RETURN_TO = 1024;
+/**
+ * Most state cookies one browser keeps: each login attempt adds one (about 1.4 KB with a long
+ * returnTo), and a reload loop would otherwise push the Cookie header past Node's 16 KB limit.
+ */
+export const MAX_PENDING_LOGINS = 4;
 
-/** True for a same-origin relative path: `/x...`, never `//host` or `/\host`, printable ASCII only. */
+/**
+ * True for a same-origin relative path: `/x...`, printable ASCII without a backslash, never `//host`,
+ * and not one that dot segments turn into `//host` once resolved (`/.//evil.example`, `/%2e//evil.example`).
+ */
 export function isSafeReturnTo(v: unknown): v is string {
   if (typeof v !== 'string' || v.length === 0 || v.length > MAX_RETURN_TO) return false;
-  if (!/^\/(?![/\\])[\x21-\x7e]*$/.test(v)) return false;
+  if (!/^\/(?!\/)[\x21-\x5b\x5d-\x7e]*$/.test(v)) return false;
   const probe = new URL(v, 'http://origin.invalid');
-  return probe.origin === 'http://origin.invalid';
+  return probe.origin === 'http://origin.invalid' && !probe.pathname.startsWith('//');
 }
 
 function refuse(ctx: Context, status: number, reason: string): void {
@@ -90,16 +98,27 @@ export function oauthLogin(options: OAuthLoginOptions): OAuthLogin {
 
   const name = (state: string) => `${cookieName}_${state}`;
   const keysMissing = (ctx: Context) => !ctx.app.keys;
-  const write = (ctx: Context, state: string, p: Pending) =>
+  // Behind a TLS-terminating proxy Koa may not see https; the public origin says what the browser uses.
+  const publicHttps = o.publicOrigin?.startsWith('https://') ?? false;
+  const write = (ctx: Context, state: string, p: Pending) => {
+    if (publicHttps) ctx.cookies.secure = true;
     ctx.cookies.set(name(state), Buffer.from(JSON.stringify(p)).toString('base64url'), {
       signed: true,
       httpOnly: true,
       sameSite: 'lax',
-      secure: ctx.secure,
+      secure: ctx.secure || publicHttps,
       maxAge,
       path: '/',
       overwrite: true,
     });
+  };
+  const clear = (ctx: Context, state: string) => ctx.cookies.set(name(state), null, { signed: true, path: '/' });
+  /** States of this flow the browser still holds cookies for (from the Cookie header, bounded). */
+  const pendingStates = (ctx: Context): string[] => {
+    const header = ctx.get('Cookie').slice(0, 16_384);
+    const re = new RegExp(`(?:^|;\\s*)${cookieName}_([a-f0-9]{32})=`, 'g');
+    return [...header.matchAll(re)].map((m) => m[1]!);
+  };
   const read = (ctx: Context, state: string): Pending | undefined => {
     const raw = ctx.cookies.get(name(state), { signed: true });
     if (!raw) return undefined;
@@ -116,6 +135,9 @@ export function oauthLogin(options: OAuthLoginOptions): OAuthLogin {
     const asked = ctx.query.returnTo;
     const returnTo = asked === undefined ? defaultReturnTo : asked;
     if (!isSafeReturnTo(returnTo)) return refuse(ctx, 400, 'returnTo must be a path on this site, such as /account');
+    // Too many logins started and not finished in this browser: forget them rather than grow its cookies.
+    const pending = pendingStates(ctx);
+    if (pending.length >= MAX_PENDING_LOGINS) for (const s of pending) clear(ctx, s);
     const state = randomBytes(16).toString('hex');
     write(ctx, state, { r: returnTo });
     const origin = o.publicOrigin ?? `${ctx.protocol}://${ctx.host}`;
@@ -131,7 +153,7 @@ export function oauthLogin(options: OAuthLoginOptions): OAuthLogin {
     if (!pending) return refuse(ctx, 403, 'login refused: the state does not belong to this browser (or the login took too long); start again');
     const code = ctx.query.code;
     if (code === undefined) {
-      ctx.cookies.set(name(state), null, { path: '/' });
+      clear(ctx, state);
       if (o.onDenied) return void (await o.onDenied(ctx, pending.r));
       return refuse(ctx, 403, 'login refused: consent was not given');
     }

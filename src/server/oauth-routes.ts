@@ -57,7 +57,9 @@ export interface OAuthRouteOptions {
 export function deniedTarget(returnTo: string): string {
   const u = new URL(returnTo, 'http://origin.invalid');
   u.searchParams.set('oauth', 'denied');
-  return `${u.pathname}${u.search}${u.hash}`;
+  const target = `${u.pathname}${u.search}${u.hash}`;
+  // Never a scheme-relative `//host` (isSafeReturnTo refuses what would resolve to one; this is a second lock).
+  return target.startsWith('//') ? `/${u.search}` : target;
 }
 
 /** Mount the login and callback routes on `router`. The app must have `keys` set. */
@@ -68,7 +70,7 @@ export function mountOAuthRoutes(router: Router, options: OAuthRouteOptions): vo
       logger.info({ event: 'oauth.snapshot_user' }, 'a login from a snapshot page (no real OpenID): no session set');
       return;
     }
-    if (!writeSession(ctx, grant.openid, options.sessionMaxAgeSeconds, { now: options.now })) {
+    if (!writeSession(ctx, grant.openid, options.sessionMaxAgeSeconds, { now: options.now, secure: options.publicOrigin?.startsWith('https://') })) {
       logger.warn({ event: 'oauth.openid_refused', length: grant.openid.length }, 'an OpenID of an unexpected shape: no session set');
       return;
     }

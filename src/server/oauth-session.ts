@@ -24,6 +24,11 @@ const MAX_VALUE = 256;
 export interface SessionCookieOptions {
   /** @default Date.now */
   now?: () => number;
+  /**
+   * Mark the cookie Secure even when Koa does not see TLS (a TLS-terminating proxy without
+   * `app.proxy`, but a public https origin). @default ctx.secure
+   */
+  secure?: boolean | undefined;
 }
 
 /**
@@ -34,11 +39,13 @@ export function writeSession(ctx: Context, openid: string, maxAgeSeconds: number
   if (typeof openid !== 'string' || !OPENID_RE.test(openid)) return false;
   const now = options.now ?? Date.now;
   const value = Buffer.from(JSON.stringify({ o: openid, e: now() + maxAgeSeconds * 1000 })).toString('base64url');
+  const secure = ctx.secure || options.secure === true;
+  if (secure) ctx.cookies.secure = true;
   ctx.cookies.set(SESSION_COOKIE, value, {
     signed: true,
     httpOnly: true,
     sameSite: 'lax',
-    secure: ctx.secure,
+    secure,
     maxAge: maxAgeSeconds * 1000,
     path: '/',
     overwrite: true,

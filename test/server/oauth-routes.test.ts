@@ -10,6 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AppConfig } from '../../config/index.js';
 import { ConfigError } from '../../src/errors.js';
+import { MAX_PENDING_LOGINS } from '../../src/oauth/login.js';
 import { startService, type RunningService } from '../../src/server/service.js';
 import { readSession, SESSION_COOKIE } from '../../src/server/oauth-session.js';
 import { OAUTH_CALLBACK_RATE_LIMIT } from '../../src/server/oauth-routes.js';
@@ -177,12 +178,59 @@ describe('web login of the service', () => {
     assert.equal(stranger.status, 403);
     assert.equal(sandbox.emulator.stats()[SANDBOX_APP.appId]?.sns ?? 0, sns, 'no code was exchanged');
 
-    for (const evil of ['https://evil.example/', '//evil.example/x', '/\\evil.example', 'javascript:alert(1)']) {
+    // Raw `//host` and `/\\host`, and paths that dot segments or a backslash turn into `//host` once resolved.
+    const evils = ['https://evil.example/', '//evil.example/x', '/\\evil.example', 'javascript:alert(1)', '/.//evil.example/x', '/..//evil.example', '/%2e//evil.example', '/a/..//evil.example', '/./\\evil.example', '/a\\b'];
+    for (const evil of evils) {
       const r = await get(`${service.url}/oauth/login?returnTo=${encodeURIComponent(evil)}`);
       assert.equal(r.status, 400, evil);
       assert.match(r.text_, /returnTo must be a path on this site/);
       assert.equal(r.headers.get('location'), null);
     }
+  });
+
+  test('a refused consent after a returnTo with dot segments cannot redirect off the site', async () => {
+    const { service } = await start();
+    for (const tricky of ['/.//evil.example/x', '/%2e//evil.example']) {
+      const r = await get(`${service.url}/oauth/login?returnTo=${encodeURIComponent(tricky)}`);
+      assert.equal(r.status, 400, tricky);
+    }
+    // What is accepted resolves to the same path on this site, and so does its denied target.
+    const jar = new Jar();
+    const { res } = await throughConsent(service, jar, '/a/./b/../c?x=1', 'deny');
+    assert.equal(res.status, 302);
+    assert.equal(res.headers.get('location'), '/a/c?x=1&oauth=denied');
+  });
+
+  test('login cookies are Secure when OAUTH_PUBLIC_URL is https, even when the service itself sees http', async () => {
+    const { service } = await start({ OAUTH_PUBLIC_URL: 'https://h5.example.com' });
+    const res = await fetch(`${service.url}/oauth/login?returnTo=/account`, { redirect: 'manual' });
+    await res.text();
+    const cookies = res.headers.getSetCookie();
+    assert.equal(cookies.length, 2, 'the state cookie and its signature');
+    for (const c of cookies) assert.match(c, /;\s*secure/i, c);
+    const plain = await start();
+    const r2 = await fetch(`${plain.service.url}/oauth/login?returnTo=/account`, { redirect: 'manual' });
+    await r2.text();
+    for (const c of r2.headers.getSetCookie()) assert.doesNotMatch(c, /;\s*secure/i, 'plain http without a public https origin');
+  });
+
+  test('a browser that keeps starting logins holds a bounded number of state cookies', async () => {
+    const { service } = await start();
+    const jar = new Jar();
+    let most = 0;
+    for (let i = 0; i < 30; i++) {
+      const r = await get(`${service.url}/oauth/login?returnTo=/${'p'.repeat(900)}`, jar);
+      assert.equal(r.status, 302);
+      const held = [...jar.cookies.keys()].filter((k) => /^wmp_oauth_[0-9a-f]{32}$/.test(k)).length;
+      most = Math.max(most, held);
+    }
+    assert.ok(most <= MAX_PENDING_LOGINS, `${most} state cookies held at most`);
+    const header = jar.header();
+    assert.ok(header.length < 16_384, `Cookie header of ${header.length} bytes`);
+    // The newest login still completes.
+    const { res } = await throughConsent(service, jar, '/account', 'allow');
+    assert.equal(res.status, 302);
+    assert.equal(res.headers.get('location'), '/account');
   });
 
   test('callbacks past the per-address limit get 429 with Retry-After, before any state check', async () => {
