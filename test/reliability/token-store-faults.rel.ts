@@ -162,5 +162,5 @@ test('a hanging MongoDB: the first refresh stays under the store timeout and the
   const saved = await waitFor(() => names().includes('token.saved_deferred'), 40_000, 200);
   rows.push(['hang: token saved once MongoDB answers again', saved ? 'yes (deferred save)' : 'NO']);
   assert.ok(saved);
-  notes.push(`Elapsed figures are measured on this machine and not asserted; the test asserts the order of events and the call counts.`);
+  notes.push(`Elapsed figures are measured in this run and not asserted; the test asserts the order of events and the call counts.`);
 });
