@@ -90,6 +90,8 @@ export class TokenManager<T = Credential> extends EventEmitter<TokenManagerEvent
   #lastError: WechatMpError | undefined;
   #closed = false;
   #convergeTimer: TimerHandle;
+  /** Bumped by each new chain of re-reads and by close(): callbacks of an older chain do nothing. */
+  #convergeGeneration = 0;
   /** The last store read that ran out of its budget (settles when the store answers or times out). */
   #unanswered: Promise<unknown> | undefined;
 
@@ -125,7 +127,7 @@ export class TokenManager<T = Credential> extends EventEmitter<TokenManagerEvent
         onSaved: (deferred) => {
           if (deferred) o.logger.info({ event: 'token.saved_deferred', appid: this.appId, kind: this.kind }, `${this.kind} saved to the store after an earlier failure`);
           emitSafely(this, o.logger, 'saved', { appId: this.appId, kind: this.kind, deferred });
-          if (deferred) this.#converge(o.saveRetryBaseMs, 2 * o.saveRetryMaxMs);
+          if (deferred) this.#converge(++this.#convergeGeneration, o.saveRetryBaseMs, 2 * o.saveRetryMaxMs);
         },
         onError: (err) => this.#storeFailed('save', err),
       });
@@ -189,6 +191,7 @@ export class TokenManager<T = Credential> extends EventEmitter<TokenManagerEvent
     this.#closed = true;
     this.#scheduler.stop();
     this.#saver?.close();
+    this.#convergeGeneration++;
     if (this.#convergeTimer !== undefined) this.#o.timers.clearTimeout(this.#convergeTimer);
     this.#convergeTimer = undefined;
     if (this.#inflight) {
@@ -363,32 +366,60 @@ export class TokenManager<T = Credential> extends EventEmitter<TokenManagerEvent
    * at the longest) for `leftMs` more, and take a stored credential newer than the one held, so every
    * instance ends up handing out the same one (the older is rejected by the issuer later).
    */
-  #converge(delayMs: number, leftMs: number): void {
-    if (this.#closed) return;
+  #converge(generation: number, delayMs: number, leftMs: number): void {
+    // A newer deferred save started its own chain (or the manager closed): this one ends here.
+    const stale = () => this.#closed || generation !== this.#convergeGeneration;
+    if (stale()) return;
     if (this.#convergeTimer !== undefined) this.#o.timers.clearTimeout(this.#convergeTimer);
     this.#convergeTimer = undefined;
-    void this.#readStore().then((stored) => {
-      if (this.#closed) return;
-      const held = this.#current;
-      // A refresh in flight decides for itself (it re-reads the store first).
-      if (stored !== NO_ANSWER && held !== undefined && !this.#inflight && stored !== null && stored.value !== held.value && this.#adoptable(stored)) {
-        this.#setCurrent(stored);
-        const now = this.#o.now();
-        this.#o.logger.info(
-          { event: 'token.converged', appid: this.appId, kind: this.kind, heldFetchedAt: held.fetchedAt, storedFetchedAt: stored.fetchedAt },
-          `took the newer ${this.kind} another instance saved after a store outage`,
-        );
-        emitSafely(this, this.#o.logger, 'refreshed', { appId: this.appId, kind: this.kind, source: 'store', durationMs: 0, ageMs: Math.max(0, now - stored.fetchedAt), expiresAt: stored.expiresAt });
-        this.#scheduler.succeeded(now >= stored.expiresAt - this.#o.marginMs);
-      }
-      if (leftMs <= 0 || this.#closed) return;
-      const wait = Math.min(delayMs, this.#o.saveRetryMaxMs, leftMs);
-      this.#convergeTimer = this.#o.timers.setTimeout(() => {
-        this.#convergeTimer = undefined;
-        this.#converge(delayMs * 2, leftMs - wait);
-      }, wait);
-      unrefTimer(this.#convergeTimer);
-    });
+    this.#readStore()
+      .then((stored) => {
+        if (stale()) return;
+        const held = this.#current;
+        // A refresh in flight decides for itself (it re-reads the store first).
+        if (stored !== NO_ANSWER && held !== undefined && !this.#inflight) {
+          try {
+            this.#takeNewer(stored);
+          } catch (err) {
+            this.#convergeFailed(err);
+          }
+        }
+        if (leftMs <= 0 || stale()) return;
+        const wait = Math.min(delayMs, this.#o.saveRetryMaxMs, leftMs);
+        this.#convergeTimer = this.#o.timers.setTimeout(() => {
+          this.#convergeTimer = undefined;
+          this.#converge(generation, delayMs * 2, leftMs - wait);
+        }, wait);
+        unrefTimer(this.#convergeTimer);
+      })
+      .catch((err: unknown) => this.#convergeFailed(err));
+  }
+
+  /**
+   * Take `stored` if it differs from the credential held and is worth taking (newer than any held):
+   * logged as `token.converged` when it replaces one. Throws what `present` throws (nothing changes then).
+   */
+  #takeNewer(stored: Credential | null): boolean {
+    const held = this.#current;
+    if (stored === null || stored.value === held?.value || !this.#adoptable(stored)) return false;
+    this.#setCurrent(stored);
+    const now = this.#o.now();
+    if (held !== undefined) {
+      this.#o.logger.info(
+        { event: 'token.converged', appid: this.appId, kind: this.kind, heldFetchedAt: held.fetchedAt, storedFetchedAt: stored.fetchedAt },
+        `took the newer ${this.kind} another instance saved`,
+      );
+    }
+    emitSafely(this, this.#o.logger, 'refreshed', { appId: this.appId, kind: this.kind, source: 'store', durationMs: 0, ageMs: Math.max(0, now - stored.fetchedAt), expiresAt: stored.expiresAt });
+    this.#scheduler.succeeded(now >= stored.expiresAt - this.#o.marginMs);
+    return true;
+  }
+
+  #convergeFailed(err: unknown): void {
+    this.#o.logger.warn(
+      { event: 'token.converge_failed', appid: this.appId, kind: this.kind, err: { name: (err as Error)?.name, message: (err as Error)?.message } },
+      `re-reading the store for a newer ${this.kind} failed; the held one is kept`,
+    );
   }
 
   #setCurrent(c: Credential): void {

@@ -1,0 +1,161 @@
+/**
+ * The token manager against stores that answer late or never, on the fake clock: the store read past
+ * its budget, a save deferred behind a read that never settles, and the re-reads after deferred saves
+ * (their timers and a throwing `present`).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { TokenManager } from '../../src/token/token-manager.js';
+import { bindStore } from '../../src/token/store-adapter.js';
+import { TokenStoreError } from '../../src/token/errors.js';
+import { credentialOf, type Credential, type CredentialFetcher, type FetchedCredential, type StoredToken, type TokenStore } from '../../src/token/types.js';
+import { FakeClock } from '../support/fake-clock.js';
+import { deferred, type Deferred } from '../support/deferred.js';
+import { recordingLogger } from '../support/recording-logger.js';
+import { until } from '../support/until.js';
+
+/** A fetcher whose answers the test releases one by one. */
+function scriptedFetcher() {
+  const waiting: Deferred<FetchedCredential>[] = [];
+  let calls = 0;
+  const fetcher: CredentialFetcher = {
+    source: 'upstream',
+    fetch() {
+      calls++;
+      const d = deferred<FetchedCredential>();
+      waiting.push(d);
+      return d.promise;
+    },
+    classify: () => 'transient',
+  };
+  return {
+    fetcher,
+    get calls() {
+      return calls;
+    },
+    get waiting() {
+      return waiting.length;
+    },
+    async answer(c: FetchedCredential | Error) {
+      await until(() => waiting.length > 0, { what: 'a fetch is waiting for its answer' });
+      const next = waiting.shift()!;
+      if (c instanceof Error) next.reject(c);
+      else next.resolve(c);
+    },
+  };
+}
+
+/**
+ * A store (no lease, no invalidate) whose reads the test answers one by one; saves fail while `down`
+ * and otherwise land in `saved`.
+ */
+function scriptedStore() {
+  const reads: Deferred<StoredToken | null>[] = [];
+  const state = {
+    down: false,
+    saved: [] as StoredToken[],
+    reads,
+    store: {
+      get: () => {
+        const d = deferred<StoredToken | null>();
+        reads.push(d);
+        return d.promise;
+      },
+      save: (_appId: string, token: StoredToken) => {
+        if (state.down) throw new TokenStoreError('save', 'scripted outage');
+        state.saved.push(token);
+      },
+    } as TokenStore,
+    /** Resolves once read number `n` (0-based) was asked for, then answers it. */
+    async answerRead(n: number, token: StoredToken | null) {
+      await until(() => reads.length > n, { what: `store read ${n} asked` });
+      reads[n]!.resolve(token);
+    },
+  };
+  return state;
+}
+
+const credential = (value: string, now: number, lifeSeconds = 7200): FetchedCredential => ({ value, expiresAt: now + lifeSeconds * 1000, fetchedAt: now });
+const stored = (value: string, now: number, lifeSeconds = 7200): StoredToken => ({ access_token: value, expires_at: now + lifeSeconds * 1000, fetched_at: now });
+const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+test('re-reads after two deferred saves in quick succession: one timer chain, and close() leaves nothing pending', async () => {
+  const clock = new FakeClock();
+  const f = scriptedFetcher();
+  const s = scriptedStore();
+  const m = new TokenManager({ appId: 'wx_test', fetcher: f.fetcher, store: bindStore('wx_test', s.store, {}), now: clock.now, timers: clock, saveRetryBaseMs: 1000, saveRetryMaxMs: 4000 });
+  // First credential: its save fails, the retry lands a second later and starts the re-reads.
+  s.down = true;
+  const first = m.get();
+  await s.answerRead(0, null);
+  await f.answer(credential('C1', clock.now()));
+  assert.equal((await first).value, 'C1');
+  s.down = false;
+  await clock.advance(1000);
+  assert.equal(s.saved.length, 1, 'the deferred save of C1 landed');
+  assert.equal(s.reads.length, 2, 'the first re-read is in flight');
+  // While it is unanswered, C1 is rejected; the replacement's save fails and its retry lands too.
+  s.down = true;
+  const second = m.invalidate('C1');
+  await s.answerRead(2, null);
+  await f.answer(credential('C2', clock.now()));
+  assert.equal((await second).value, 'C2');
+  s.down = false;
+  await clock.advance(1000);
+  assert.equal(s.saved.length, 2, 'the deferred save of C2 landed');
+  assert.equal(s.reads.length, 4, 'a second re-read is in flight');
+  // Both re-reads answer: only the newer chain may go on.
+  s.reads[1]!.resolve(null);
+  s.reads[3]!.resolve(null);
+  await settle();
+  assert.equal(clock.pending.length, 1, 'one re-read timer, not one per deferred save');
+  await m.close();
+  assert.deepEqual(clock.pending, [], 'close() cleared every timer');
+  await clock.advance(60_000);
+  assert.equal(s.reads.length, 4, 'no re-read after close()');
+});
+
+test('a re-read whose credential present() refuses: a warning, no unhandled rejection, the re-reads go on', async () => {
+  const unhandled: unknown[] = [];
+  const onUnhandled = (reason: unknown) => unhandled.push(reason);
+  process.on('unhandledRejection', onUnhandled);
+  try {
+    const clock = new FakeClock();
+    const f = scriptedFetcher();
+    const s = scriptedStore();
+    const logger = recordingLogger();
+    const m = new TokenManager({
+      appId: 'wx_test',
+      fetcher: f.fetcher,
+      store: bindStore('wx_test', s.store, {}),
+      now: clock.now,
+      timers: clock,
+      logger,
+      saveRetryBaseMs: 1000,
+      saveRetryMaxMs: 4000,
+      present: (c: Credential) => {
+        if (c.value === 'BAD') throw new Error('present refused');
+        return c;
+      },
+    });
+    s.down = true;
+    const first = m.get();
+    await s.answerRead(0, null);
+    await f.answer(credential('C1', clock.now()));
+    await first;
+    s.down = false;
+    await clock.advance(1000);
+    // Another instance saved a newer credential that present() throws on.
+    await s.answerRead(1, stored('BAD', clock.now()));
+    await settle();
+    await settle();
+    assert.deepEqual(unhandled, [], 'no unhandled rejection');
+    assert.equal(logger.byEvent('token.converge_failed').length, 1, 'the failure is logged');
+    assert.equal((await m.get()).value, 'C1', 'the held credential stays');
+    assert.equal(clock.pending.length, 1, 'the next re-read is still scheduled');
+    await m.close();
+    assert.deepEqual(clock.pending, []);
+  } finally {
+    process.off('unhandledRejection', onUnhandled);
+  }
+});
