@@ -32,6 +32,8 @@ export class DeferredSave {
   #pending: Credential | undefined;
   #failures = 0;
   #timer: TimerHandle;
+  /** The bound on waiting for an unanswered read before the first retry is scheduled. */
+  #waitTimer: TimerHandle;
   #closed = false;
 
   constructor(options: DeferredSaveOptions) {
@@ -56,15 +58,28 @@ export class DeferredSave {
   /**
    * Keep `credential` and save it later, without trying now: the store is known not to answer (a read
    * ran out of its budget), so trying now would only wait for its timeout. The first retry is counted
-   * from when `after` (that unanswered read) settles, so no second call queues behind the first.
+   * from when `after` (that unanswered read) settles, so no second call queues behind the first; a
+   * read that never settles (a custom store without a timeout) is waited for at most `retryMaxMs`.
    */
   defer(credential: Credential, after: Promise<unknown> = Promise.resolve()): void {
     if (!this.#pending || this.#pending.fetchedAt <= credential.fetchedAt) this.#pending = credential;
     this.#failures++;
-    void after.then(
-      () => this.#schedule(),
-      () => this.#schedule(),
-    );
+    if (this.#closed) return;
+    if (this.#waitTimer !== undefined) this.#o.timers.clearTimeout(this.#waitTimer);
+    const waitTimer = this.#o.timers.setTimeout(() => {
+      if (this.#waitTimer === waitTimer) this.#waitTimer = undefined;
+      this.#schedule();
+    }, this.#o.retryMaxMs);
+    unrefTimer(waitTimer);
+    this.#waitTimer = waitTimer;
+    const settled = () => {
+      if (this.#waitTimer === waitTimer) {
+        this.#o.timers.clearTimeout(waitTimer);
+        this.#waitTimer = undefined;
+      }
+      this.#schedule();
+    };
+    void after.then(settled, settled);
   }
 
   /** Stop retrying. */
@@ -72,6 +87,8 @@ export class DeferredSave {
     this.#closed = true;
     if (this.#timer !== undefined) this.#o.timers.clearTimeout(this.#timer);
     this.#timer = undefined;
+    if (this.#waitTimer !== undefined) this.#o.timers.clearTimeout(this.#waitTimer);
+    this.#waitTimer = undefined;
   }
 
   #schedule(): void {

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { TokenManager } from '../../src/token/token-manager.js';
 import { bindStore } from '../../src/token/store-adapter.js';
 import { TokenStoreError } from '../../src/token/errors.js';
-import { credentialOf, type Credential, type CredentialFetcher, type FetchedCredential, type StoredToken, type TokenStore } from '../../src/token/types.js';
+import { type Credential, type CredentialFetcher, type FetchedCredential, type StoredToken, type TokenStore } from '../../src/token/types.js';
 import { FakeClock } from '../support/fake-clock.js';
 import { deferred, type Deferred } from '../support/deferred.js';
 import { recordingLogger } from '../support/recording-logger.js';
@@ -158,4 +158,29 @@ test('a re-read whose credential present() refuses: a warning, no unhandled reje
   } finally {
     process.off('unhandledRejection', onUnhandled);
   }
+});
+
+test('a store whose get() never settles: the deferred save is still tried, a longest save-retry delay later', async () => {
+  const clock = new FakeClock();
+  const f = scriptedFetcher();
+  const saved: StoredToken[] = [];
+  const store: TokenStore = {
+    get: () => new Promise<never>(() => {}),
+    save: (_appId: string, token: StoredToken) => {
+      saved.push(token);
+    },
+  };
+  const m = new TokenManager({ appId: 'wx_test', fetcher: f.fetcher, store: bindStore('wx_test', store, {}), now: clock.now, timers: clock, saveRetryBaseMs: 1000, saveRetryMaxMs: 4000, storeReadBudgetMs: 1000 });
+  const events: boolean[] = [];
+  m.on('saved', (e) => events.push(e.deferred));
+  const got = m.get();
+  await clock.advance(1000); // the read's budget
+  await f.answer(credential('C1', clock.now()));
+  assert.equal((await got).value, 'C1', 'from upstream past the budget');
+  assert.equal(saved.length, 0, 'not saved behind the unanswered read');
+  await clock.advance(4000 + 1000); // the bounded wait for the read, then the first retry delay
+  assert.deepEqual(saved.map((t) => t.access_token), ['C1'], 'saved although the read never settled');
+  assert.deepEqual(events, [true]);
+  await m.close();
+  assert.deepEqual(clock.pending, [], 'close() cleared every timer');
 });
