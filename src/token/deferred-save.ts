@@ -10,6 +10,13 @@ import type { BoundStore } from './store-adapter.js';
 import type { Credential } from './types.js';
 import { usableAt } from './validity.js';
 
+/**
+ * Longest wait for an unanswered store read before the first save retry is scheduled anyway, ms
+ * (unless the longest retry delay is longer): well past the store's own operation timeout (MongoDB's
+ * is 3 s), so a save never queues behind a hanging read that will time out, yet a custom store whose
+ * read never settles still gets the credential.
+ */
+export const UNANSWERED_READ_WAIT_MS = 30_000;
 
 /** Options of {@link DeferredSave}. */
 export interface DeferredSaveOptions {
@@ -59,7 +66,8 @@ export class DeferredSave {
    * Keep `credential` and save it later, without trying now: the store is known not to answer (a read
    * ran out of its budget), so trying now would only wait for its timeout. The first retry is counted
    * from when `after` (that unanswered read) settles, so no second call queues behind the first; a
-   * read that never settles (a custom store without a timeout) is waited for at most `retryMaxMs`.
+   * read that never settles (a custom store without a timeout) is waited for at most
+   * {@link UNANSWERED_READ_WAIT_MS} (or `retryMaxMs` if longer).
    */
   defer(credential: Credential, after: Promise<unknown> = Promise.resolve()): void {
     if (!this.#pending || this.#pending.fetchedAt <= credential.fetchedAt) this.#pending = credential;
@@ -69,7 +77,7 @@ export class DeferredSave {
     const waitTimer = this.#o.timers.setTimeout(() => {
       if (this.#waitTimer === waitTimer) this.#waitTimer = undefined;
       this.#schedule();
-    }, this.#o.retryMaxMs);
+    }, Math.max(this.#o.retryMaxMs, UNANSWERED_READ_WAIT_MS));
     unrefTimer(waitTimer);
     this.#waitTimer = waitTimer;
     const settled = () => {
@@ -80,6 +88,11 @@ export class DeferredSave {
       this.#schedule();
     };
     void after.then(settled, settled);
+  }
+
+  /** A credential at least as new as the pending one was taken from the store: nothing left to save. */
+  superseded(credential: Credential): void {
+    if (this.#pending && this.#pending.fetchedAt <= credential.fetchedAt) this.#pending = undefined;
   }
 
   /** Stop retrying. */

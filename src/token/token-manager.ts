@@ -14,13 +14,15 @@
  * - Store failures never fail a caller: reads count as "nothing stored", a lease that cannot be taken
  *   means refreshing without it, and a credential that cannot be saved is kept in memory and saved
  *   later (`deferred-save.ts`). A caller with nothing usable in memory waits for the store's read at
- *   most `storeReadBudgetMs`, then the refresh goes to the issuer without the store (a hanging store).
+ *   most `storeReadBudgetMs`, then the refresh goes to the issuer without the store (a hanging store);
+ *   the read keeps running, and a usable credential it brings before the issuer answers is handed out
+ *   (the newest by `fetchedAt` is kept either way, so a classic token fetched meanwhile is not lost).
  * - After a deferred save the store is re-read for a while and a newer stored credential is taken, so
  *   instances that refreshed on their own during an outage converge on one.
  * - Failures the fetcher classifies as `quota` or `permanent` pause fetching (`cooldown.ts`), so
  *   neither callers nor the background refresher can turn them into a loop.
  *
- * Length: about 470 lines, a third of them comments; what is left is the single flight, adoption and
+ * Length: about 600 lines, a third of them comments; what is left is the single flight, adoption and
  * rejection rules, which read best together (every other job lives in its own module).
  */
 import { EventEmitter } from 'node:events';
@@ -41,7 +43,7 @@ import { usableAt } from './validity.js';
 
 /** Rejected values remembered (so a store still holding one is not adopted again). */
 const REJECTED_MEMORY = 16;
-/** What a store read that ran out of its budget answers. */
+/** A store read that has not answered yet. */
 const NO_ANSWER: unique symbol = Symbol('no answer from the store');
 
 /** Snapshot for readiness checks and metrics. */
@@ -92,8 +94,8 @@ export class TokenManager<T = Credential> extends EventEmitter<TokenManagerEvent
   #convergeTimer: TimerHandle;
   /** Bumped by each new chain of re-reads and by close(): callbacks of an older chain do nothing. */
   #convergeGeneration = 0;
-  /** The last store read that ran out of its budget (settles when the store answers or times out). */
-  #unanswered: Promise<unknown> | undefined;
+  /** A read ran out of its budget and no read has answered within it since (logged once per episode). */
+  #slowEpisode = false;
 
   /** Validates and assigns only: no I/O, no timers. @throws {InvalidOptionError} */
   constructor(options: TokenManagerOptions<T>) {
@@ -280,17 +282,17 @@ export class TokenManager<T = Credential> extends EventEmitter<TokenManagerEvent
   async #refresh(rejected: string | undefined): Promise<Credential> {
     const started = this.#o.now();
     // A caller waits only when nothing usable is in memory: then the read has a budget.
-    const stored = await this.#readStore(this.#hasUsable() ? 0 : this.#o.storeReadBudgetMs);
-    if (stored !== NO_ANSWER && this.#adoptable(stored)) return this.#adopt(stored, started);
+    const budgetMs = this.#hasUsable() ? 0 : this.#o.storeReadBudgetMs;
+    const read = this.#readStore();
+    const stored = budgetMs > 0 ? await withTimeout(read, budgetMs, { timers: this.#o.timers, unref: true }) : await read;
+    if (stored === TIMED_OUT) return this.#refreshPastBudget(read, rejected, started, budgetMs);
+    if (this.#adoptable(stored)) return this.#adopt(stored, started);
     const blocking = this.#cooldown.blocking;
     if (blocking) throw blocking;
-    // The store does not answer: no lease can be taken and nothing compared or saved now. Refresh
-    // from the issuer (one refresh per instance while the store hangs, as when it is down) and save later.
-    if (stored === NO_ANSWER) return this.#fetchAndSave(rejected, started, false);
     if (this.#lease) {
       const taken = await this.#lease.take(async () => {
         const s = await this.#readStore();
-        return s !== NO_ANSWER && this.#adoptable(s) ? s : undefined;
+        return this.#adoptable(s) ? s : undefined;
       });
       if (taken.state === 'adopted') return this.#adopt(taken.value, started);
       if (taken.state === 'timedOut') return this.#leaseWaitExpired();
@@ -298,7 +300,7 @@ export class TokenManager<T = Credential> extends EventEmitter<TokenManagerEvent
         try {
           // Re-read under the lease: the previous holder may have saved a credential just now.
           const again = await this.#readStore();
-          if (again !== NO_ANSWER && this.#adoptable(again)) return this.#adopt(again, started);
+          if (this.#adoptable(again)) return this.#adopt(again, started);
           return await this.#fetchAndSave(rejected, started);
         } finally {
           await this.#lease.release();
@@ -309,15 +311,108 @@ export class TokenManager<T = Credential> extends EventEmitter<TokenManagerEvent
     return this.#fetchAndSave(rejected, started);
   }
 
-  async #fetchAndSave(rejected: string | undefined, started: number, storeAnswers = true): Promise<Credential> {
-    const { store, fetcher, skewMs } = this.#o;
-    if (storeAnswers && rejected !== undefined && store?.invalidate) {
+  /**
+   * The store did not answer within the budget: no lease can be taken and nothing compared or saved
+   * now, so the refresh goes to the issuer without it (one refresh per instance while the store hangs,
+   * as when it is down). The read keeps running, and whichever answers first with something usable
+   * wins: a stored credential that arrives before the issuer's answer is handed out at once. The
+   * issuer's answer is then still taken if it is newer (a classic token supersedes the stored one, so
+   * it must reach the store), and a stored credential that arrives after the issuer's answer is taken
+   * if it is newer than it: the newest by `fetchedAt` wins, as in the re-reads after a deferred save.
+   */
+  async #refreshPastBudget(read: Promise<Credential | null>, rejected: string | undefined, started: number, budgetMs: number): Promise<Credential> {
+    this.#readSlow(read, budgetMs, started);
+    // A read that answered right at the deadline still saves the fetch.
+    const atDeadline = await Promise.race([read, Promise.resolve(NO_ANSWER)]);
+    if (atDeadline !== NO_ANSWER && this.#adoptable(atDeadline)) return this.#adopt(atDeadline, started);
+    const blocking = this.#cooldown.blocking;
+    if (blocking) {
+      this.#takeLate(read);
+      throw blocking;
+    }
+    const fetched = this.#fetch(rejected);
+    const UPSTREAM = 'upstream' as const;
+    const upstreamDone = fetched.then(
+      () => UPSTREAM,
+      () => UPSTREAM,
+    );
+    const storeDone = read.then((s): Promise<Credential | typeof UPSTREAM> | Credential => (this.#adoptable(s) ? s : upstreamDone));
+    const first = await Promise.race<Credential | typeof UPSTREAM>([upstreamDone, storeDone]);
+    if (first !== UPSTREAM) {
+      // The store answered first: hand out what it holds; the issuer's answer is judged when it comes.
+      fetched.then(
+        (c) => this.#fetchedLate(c, started),
+        (err: unknown) => this.#failed(err, true),
+      ).catch((err: unknown) => this.#lateFailed(err));
+      return this.#adopt(first, started);
+    }
+    // The issuer answered first (or failed): the read is judged when it answers.
+    this.#takeLate(read);
+    const c = await fetched;
+    this.#refreshedEvent = this.#took(c, started);
+    this.#saver?.defer(c, read);
+    return c;
+  }
+
+  /** Log a read past its budget (once per slow episode), report it as a store error, and its late answer. */
+  #readSlow(read: Promise<Credential | null>, budgetMs: number, started: number): void {
+    const first = !this.#slowEpisode;
+    this.#slowEpisode = true;
+    const base = { appid: this.appId, kind: this.kind, operation: 'get', budgetMs };
+    if (first) this.#o.logger.warn({ event: 'token.store_read_slow', ...base }, `token store read gave no answer within ${budgetMs} ms; refreshing without the store`);
+    emitSafely(this, this.#o.logger, 'storeError', { appId: this.appId, kind: this.kind, operation: 'get', error: new TokenStoreError('get', `no answer within ${budgetMs} ms; refreshing without the store`) });
+    if (!first) return;
+    void read.then((s) => {
+      // How long the store took, for tuning the budget (a read that failed was logged as a store error).
+      if (s !== null) this.#o.logger.info({ event: 'token.store_read_late', ...base, durationMs: this.#o.now() - started }, `token store read answered after its budget`);
+    });
+  }
+
+  /** When an unanswered read settles: take what it holds if it is newer than the credential held. */
+  #takeLate(read: Promise<Credential | null>): void {
+    read
+      .then((s) => {
+        if (!this.#closed && !this.#inflight && this.#takeNewer(s)) this.#saver?.superseded(s!);
+      })
+      .catch((err: unknown) => this.#lateFailed(err));
+  }
+
+  /**
+   * The issuer answered after a late store read was handed out. The same value (stable_token) needs
+   * no save; a newer one superseded the stored one at the issuer (classic tokens), so it is taken and
+   * saved now that the store answers; an older one is dropped, logged.
+   */
+  #fetchedLate(c: Credential, started: number): void {
+    const held = this.#current;
+    if (this.#closed || c.value === held?.value) return;
+    const fields = { appid: this.appId, kind: this.kind, source: this.#o.fetcher.source, fetchedAt: c.fetchedAt, heldFetchedAt: held?.fetchedAt };
+    if (c.fetchedAt <= this.#newestSeen) {
+      this.#o.logger.info({ event: 'token.fetched_superseded', ...fields }, `dropped a ${this.kind} from upstream: a newer one is held`);
+      return;
+    }
+    emitSafely(this, this.#o.logger, 'refreshed', this.#took(c, started));
+    void this.#saver?.save(c);
+  }
+
+  async #fetchAndSave(rejected: string | undefined, started: number): Promise<Credential> {
+    const { store } = this.#o;
+    if (rejected !== undefined && store?.invalidate) {
       try {
         await store.invalidate(rejected);
       } catch (err) {
         this.#storeFailed('invalidate', err);
       }
     }
+    const c = await this.#fetch(rejected);
+    this.#refreshedEvent = this.#took(c, started);
+    // Saved before the lease is released, so waiting instances find it.
+    await this.#saver?.save(c);
+    return c;
+  }
+
+  /** A credential from the issuer, checked (nothing is taken or saved yet). */
+  async #fetch(rejected: string | undefined): Promise<Credential> {
+    const { fetcher, skewMs } = this.#o;
     const got = await fetcher.fetch({ rejected });
     if (typeof got?.value !== 'string' || got.value.length === 0 || !Number.isFinite(got.expiresAt)) {
       throw new WechatMpError('WMP_ERR_UPSTREAM', `${fetcher.source} returned no usable ${this.kind}`);
@@ -328,15 +423,16 @@ export class TokenManager<T = Credential> extends EventEmitter<TokenManagerEvent
     if (!usableAt(c.expiresAt, this.#o.now(), skewMs)) {
       throw new WechatMpError('WMP_ERR_UPSTREAM', `${fetcher.source} returned ${this.kind} that expires within ${Math.round(skewMs / 1000)} s`);
     }
+    return c;
+  }
+
+  /** Take a credential from the issuer: held and logged; returns its `refreshed` event. */
+  #took(c: Credential, started: number): RefreshedEvent {
+    const { fetcher } = this.#o;
     this.#setCurrent(c);
     const durationMs = this.#o.now() - started;
     this.#o.logger.info({ event: 'token.refreshed', appid: this.appId, kind: this.kind, source: fetcher.source, durationMs, expiresAt: c.expiresAt }, `${this.kind} refreshed`);
-    this.#refreshedEvent = { appId: this.appId, kind: this.kind, source: fetcher.source, durationMs, ageMs: 0, expiresAt: c.expiresAt };
-    // Saved before the lease is released, so waiting instances find it; a store that did not answer
-    // the read is not waited for again: the save is deferred to the first retry.
-    if (!storeAnswers) this.#saver?.defer(c, this.#unanswered);
-    else await this.#saver?.save(c);
-    return c;
+    return { appId: this.appId, kind: this.kind, source: fetcher.source, durationMs, ageMs: 0, expiresAt: c.expiresAt };
   }
 
   #adopt(c: Credential, started: number): Credential {
@@ -377,7 +473,7 @@ export class TokenManager<T = Credential> extends EventEmitter<TokenManagerEvent
         if (stale()) return;
         const held = this.#current;
         // A refresh in flight decides for itself (it re-reads the store first).
-        if (stored !== NO_ANSWER && held !== undefined && !this.#inflight) {
+        if (held !== undefined && !this.#inflight) {
           try {
             this.#takeNewer(stored);
           } catch (err) {
@@ -413,6 +509,13 @@ export class TokenManager<T = Credential> extends EventEmitter<TokenManagerEvent
     emitSafely(this, this.#o.logger, 'refreshed', { appId: this.appId, kind: this.kind, source: 'store', durationMs: 0, ageMs: Math.max(0, now - stored.fetchedAt), expiresAt: stored.expiresAt });
     this.#scheduler.succeeded(now >= stored.expiresAt - this.#o.marginMs);
     return true;
+  }
+
+  #lateFailed(err: unknown): void {
+    this.#o.logger.warn(
+      { event: 'token.late_answer_failed', appid: this.appId, kind: this.kind, err: { name: (err as Error)?.name, message: (err as Error)?.message } },
+      `taking a late answer of the store or the issuer failed; the held ${this.kind} is kept`,
+    );
   }
 
   #convergeFailed(err: unknown): void {
@@ -471,24 +574,22 @@ export class TokenManager<T = Credential> extends EventEmitter<TokenManagerEvent
 
   // ---- store ----
 
-  /** The stored credential (null when none or the store failed); {@link NO_ANSWER} past `budgetMs` (0: no budget). */
-  async #readStore(budgetMs = 0): Promise<Credential | null | typeof NO_ANSWER> {
+  /**
+   * The stored credential (null when none or the store failed). A read that answers within the
+   * budget ends a slow episode (the next read past its budget is logged again).
+   */
+  async #readStore(): Promise<Credential | null> {
     const store = this.#o.store;
     if (!store) return null;
-    const read = (async () => {
-      try {
-        return await store.get();
-      } catch (err) {
-        this.#storeFailed('get', err);
-        return null;
-      }
-    })();
-    if (!(budgetMs > 0)) return read;
-    const got = await withTimeout(read, budgetMs, { timers: this.#o.timers, unref: true });
-    if (got !== TIMED_OUT) return got;
-    this.#unanswered = read;
-    this.#storeFailed('get', new TokenStoreError('get', `no answer within ${budgetMs} ms; refreshing without the store`));
-    return NO_ANSWER;
+    const startedAt = this.#o.now();
+    try {
+      const c = await store.get();
+      if (this.#o.now() - startedAt < this.#o.storeReadBudgetMs) this.#slowEpisode = false;
+      return c;
+    } catch (err) {
+      this.#storeFailed('get', err);
+      return null;
+    }
   }
 
   #storeFailed(operation: string, err: unknown): void {

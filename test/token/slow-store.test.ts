@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { TokenManager } from '../../src/token/token-manager.js';
 import { bindStore } from '../../src/token/store-adapter.js';
 import { TokenStoreError } from '../../src/token/errors.js';
+import { UNANSWERED_READ_WAIT_MS } from '../../src/token/deferred-save.js';
 import { type Credential, type CredentialFetcher, type FetchedCredential, type StoredToken, type TokenStore } from '../../src/token/types.js';
 import { FakeClock } from '../support/fake-clock.js';
 import { deferred, type Deferred } from '../support/deferred.js';
@@ -160,7 +161,7 @@ test('a re-read whose credential present() refuses: a warning, no unhandled reje
   }
 });
 
-test('a store whose get() never settles: the deferred save is still tried, a longest save-retry delay later', async () => {
+test('a store whose get() never settles: the deferred save is still tried after a bounded wait', async () => {
   const clock = new FakeClock();
   const f = scriptedFetcher();
   const saved: StoredToken[] = [];
@@ -178,9 +179,95 @@ test('a store whose get() never settles: the deferred save is still tried, a lon
   await f.answer(credential('C1', clock.now()));
   assert.equal((await got).value, 'C1', 'from upstream past the budget');
   assert.equal(saved.length, 0, 'not saved behind the unanswered read');
-  await clock.advance(4000 + 1000); // the bounded wait for the read, then the first retry delay
+  await clock.advance(UNANSWERED_READ_WAIT_MS - 1);
+  assert.equal(saved.length, 0, 'the read is given time to settle or time out first');
+  await clock.advance(1 + 1000); // the bounded wait for the read, then the first retry delay
   assert.deepEqual(saved.map((t) => t.access_token), ['C1'], 'saved although the read never settled');
   assert.deepEqual(events, [true]);
   await m.close();
   assert.deepEqual(clock.pending, [], 'close() cleared every timer');
+});
+
+test('a read answering past its budget, before the issuer: its shared credential is handed out, and the newer classic one from the issuer is then taken and saved', async () => {
+  const clock = new FakeClock();
+  const f = scriptedFetcher();
+  const s = scriptedStore();
+  const logger = recordingLogger();
+  const m = new TokenManager({ appId: 'wx_test', fetcher: f.fetcher, store: bindStore('wx_test', s.store, {}), now: clock.now, timers: clock, logger, storeReadBudgetMs: 1000 });
+  let handedOut: Credential | undefined;
+  void m.get().then((c) => (handedOut = c));
+  await clock.advance(1000);
+  assert.equal(f.calls, 1, 'past the budget the refresh went upstream');
+  assert.equal(logger.byEvent('token.store_read_slow').length, 1);
+  await clock.advance(200);
+  await s.answerRead(0, stored('SHARED', clock.now() - 60_000));
+  await until(() => handedOut !== undefined, { what: 'the late stored credential is handed out before the issuer answers' });
+  assert.equal(handedOut!.value, 'SHARED');
+  assert.equal(logger.byEvent('token.store_read_late')[0]?.obj.durationMs, 1200, 'how long the store took, for tuning');
+  // The fetch was already sent: a classic token superseded SHARED at the issuer, so it must not be lost.
+  await f.answer(credential('FRESH', clock.now()));
+  await until(() => s.saved.length === 1, { what: 'the newer credential saved' });
+  assert.equal(s.saved[0]!.access_token, 'FRESH');
+  assert.equal((await m.get()).value, 'FRESH', 'the newest by fetched_at is held');
+  // Still slow: the next read past its budget is not logged again.
+  const again = m.invalidate('FRESH');
+  await clock.advance(1000);
+  assert.equal(logger.byEvent('token.store_read_slow').length, 1, 'once per slow episode');
+  await s.answerRead(1, null);
+  await f.answer(credential('NEXT', clock.now()));
+  assert.equal((await again).value, 'NEXT');
+  await m.close();
+});
+
+test('a late stored credential and the same value from the issuer (stable_token): nothing saved again', async () => {
+  const clock = new FakeClock();
+  const f = scriptedFetcher();
+  const s = scriptedStore();
+  const m = new TokenManager({ appId: 'wx_test', fetcher: f.fetcher, store: bindStore('wx_test', s.store, {}), now: clock.now, timers: clock, storeReadBudgetMs: 1000 });
+  const got = m.get();
+  await clock.advance(1200);
+  const sharedAt = clock.now() - 60_000;
+  await s.answerRead(0, stored('SAME', sharedAt));
+  assert.equal((await got).value, 'SAME');
+  await f.answer({ value: 'SAME', expiresAt: sharedAt + 7_200_000, fetchedAt: clock.now() });
+  await settle();
+  await clock.advance(60_000);
+  assert.deepEqual(s.saved, [], 'no save of the value the store already holds');
+  assert.equal((await m.get()).value, 'SAME');
+  await m.close();
+});
+
+test('past the budget the issuer fails, then the read answers: its credential is taken, with no further fetch', async () => {
+  const clock = new FakeClock();
+  const f = scriptedFetcher();
+  const s = scriptedStore();
+  const m = new TokenManager({ appId: 'wx_test', fetcher: f.fetcher, store: bindStore('wx_test', s.store, {}), now: clock.now, timers: clock, storeReadBudgetMs: 1000 });
+  const got = m.get();
+  got.catch(() => {});
+  await clock.advance(1000);
+  await f.answer(new Error('upstream down'));
+  await assert.rejects(got, /upstream down/);
+  await s.answerRead(0, stored('SHARED', clock.now() - 60_000));
+  await until(() => m.status().hasToken, { what: 'the late stored credential is taken' });
+  assert.equal((await m.get()).value, 'SHARED');
+  assert.equal(f.calls, 1, 'no second fetch');
+  await m.close();
+});
+
+test('past the budget the issuer answers first, then the read brings a newer credential: it is taken and the older is not saved', async () => {
+  const clock = new FakeClock();
+  const f = scriptedFetcher();
+  const s = scriptedStore();
+  const logger = recordingLogger();
+  const m = new TokenManager({ appId: 'wx_test', fetcher: f.fetcher, store: bindStore('wx_test', s.store, {}), now: clock.now, timers: clock, logger, storeReadBudgetMs: 1000, saveRetryBaseMs: 1000 });
+  const got = m.get();
+  await clock.advance(1000);
+  await f.answer(credential('MINE', clock.now() - 100));
+  assert.equal((await got).value, 'MINE', 'from upstream while the read is unanswered');
+  await s.answerRead(0, stored('NEWER', clock.now()));
+  await until(() => logger.byEvent('token.converged').length === 1, { what: 'the newer stored credential is taken' });
+  assert.equal((await m.get()).value, 'NEWER');
+  await clock.advance(60_000);
+  assert.deepEqual(s.saved, [], 'the older credential is not saved over it');
+  await m.close();
 });
