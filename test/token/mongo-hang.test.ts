@@ -6,6 +6,10 @@
  *
  * Two shapes: FerretDB behind a TCP proxy that stops forwarding (a connected MongoDB that hangs), and
  * a listener that never answers as the whole MongoDB.
+ *
+ * The store's operation timeout is set far above the 1 s read budget (10 s instead of the default 3 s),
+ * so "the token was handed out before the read settled" holds however slowly the emulator answers on a
+ * loaded machine; the order of events, not their timing, is asserted.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -18,6 +22,9 @@ import { useTestDatabase, type TestDatabase } from '../support/test-db.js';
 import { hostOf, proxiedUri, startHangingListener, startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js';
 import { until } from '../support/until.js';
 import { APPID, startEmu, tokenCalls, wechatOn, wechatTracker } from '../wechat/support/harness.js';
+
+/** Far above the read budget (DEFAULT_STORE_READ_BUDGET_MS), so the upstream refresh fits in between. */
+const STORE_TIMEOUT_MS = 10_000;
 
 let emu: Emulator;
 let db: TestDatabase;
@@ -64,10 +71,10 @@ function traced(inner: TokenStore, order: string[]): { store: TokenStore; calls:
   return { store, calls };
 }
 
-test('a hanging MongoDB: the first token call goes upstream while the store read is unanswered, and the breaker opens after that one call', { timeout: 60_000 }, async () => {
+test('a hanging MongoDB: the first token call goes upstream while the store read is unanswered, and the breaker opens after that one call', { timeout: 90_000 }, async () => {
   const conn = await mongoose.createConnection(proxiedUri(db.uri, proxy.port), { serverSelectionTimeoutMS: 5000 }).asPromise();
   connections.push(conn);
-  const mongo = new MongoTokenStore(conn); // the default 3 s operation timeout
+  const mongo = new MongoTokenStore(conn, { operationTimeoutMs: STORE_TIMEOUT_MS });
   const order: string[] = [];
   const inner = traced(mongo, order);
   // The app's wiring: the breaker reads the connection state, which stays "connected" while it hangs.
@@ -88,24 +95,24 @@ test('a hanging MongoDB: the first token call goes upstream while the store read
   assert.notEqual(t1, t0);
   assert.equal(tokenCalls(emu), callsBefore + 1, 'one upstream refresh');
   assert.deepEqual(order, ['get:start', 'refreshed:upstream'], 'handed out while the store read was still unanswered');
-  await until(() => breaker.open, { timeoutMs: 10_000, what: 'the breaker opens when the read times out' });
+  await until(() => breaker.open, { timeoutMs: STORE_TIMEOUT_MS + 10_000, what: 'the breaker opens when the read times out' });
   assert.deepEqual(inner.calls, ['get'], 'one store call during the hang');
   assert.equal((await w.fetchAccessToken()).access_token, t1, 'kept in memory');
   console.log(`# hanging MongoDB: token handed out after ${elapsedMs} ms; store calls during the hang: ${inner.calls.join(', ')}`);
 
   proxy.resume();
-  await until(async () => (await mongo.Token.getAccessToken(APPID).catch(() => null))?.access_token === t1, { timeoutMs: 20_000, what: 'the outage token saved once MongoDB answers' });
+  await until(async () => (await mongo.Token.getAccessToken(APPID).catch(() => null))?.access_token === t1, { timeoutMs: STORE_TIMEOUT_MS + 30_000, what: 'the outage token saved once MongoDB answers' });
   assert.equal(breaker.open, false);
 });
 
-test('a listener that never answers as MongoDB: the first token call goes upstream after the read budget', { timeout: 30_000 }, async () => {
+test('a listener that never answers as MongoDB: the first token call goes upstream after the read budget', { timeout: 60_000 }, async () => {
   const hanging = await startHangingListener();
   try {
-    const conn = mongoose.createConnection(`mongodb://127.0.0.1:${hanging.port}/never`, { serverSelectionTimeoutMS: 20_000 });
+    const conn = mongoose.createConnection(`mongodb://127.0.0.1:${hanging.port}/never`, { serverSelectionTimeoutMS: 3 * STORE_TIMEOUT_MS });
     conn.on('error', () => {});
     connections.push(conn);
     const order: string[] = [];
-    const inner = traced(new MongoTokenStore(conn), order);
+    const inner = traced(new MongoTokenStore(conn, { operationTimeoutMs: STORE_TIMEOUT_MS }), order);
     const w = tracker.track(wechatOn(emu, { tokenMode: 'classic', store: inner.store, saveRetryBaseMs: 50 }));
     w.on('refreshed', (e) => order.push(`refreshed:${e.source}`));
     const callsBefore = tokenCalls(emu);
@@ -116,7 +123,7 @@ test('a listener that never answers as MongoDB: the first token call goes upstre
     assert.equal(tokenCalls(emu), callsBefore + 1);
     assert.deepEqual(order, ['get:start', 'refreshed:upstream'], 'upstream before the store read settled');
     assert.ok(hanging.accepted() >= 1, 'the driver did connect to the listener');
-    await until(() => order.includes('get:failed'), { timeoutMs: 10_000, what: 'the read times out' });
+    await until(() => order.includes('get:failed'), { timeoutMs: STORE_TIMEOUT_MS + 10_000, what: 'the read times out' });
     assert.deepEqual(inner.calls, ['get'], 'no lease, invalidate or save queued behind the hung read');
     console.log(`# listener that never answers: token handed out after ${elapsedMs} ms`);
   } finally {
