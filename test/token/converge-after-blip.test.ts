@@ -3,7 +3,7 @@
  * saves fail (classic tokens: the second refresh supersedes the first, which the emulator rejects
  * with 40001 five minutes later). Once the store is back, the deferred saves land and each instance
  * re-reads the store and takes the newer token, so both hand out the same one before the older is
- * rejected.
+ * rejected. (The reliability suite covers both saves landing in whatever order the retries fall.)
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -71,11 +71,14 @@ test('instances diverge after a database blip: after the deferred saves both han
   assert.equal(tokenCalls(emu), 2);
   assert.ok(a.failedSaves >= 1 && b.failedSaves >= 1, 'both saves failed');
 
-  // Back: A's retry lands first, then B's newer token (the store keeps the later fetched_at).
-  a.down = false;
-  await until(() => a.saved.length > 0, { what: "A's deferred save" });
+  // Back: B's retry lands first, then A's older token, which the store does not take over B's (it
+  // keeps the later fetched_at). A's re-read right after its own save then finds B's token: the order
+  // is fixed by the test, so it does not depend on when the re-reads fall (on a loaded machine a save
+  // landing late could miss another instance's re-read window).
   b.down = false;
   await until(() => b.saved.length > 0, { what: "B's deferred save" });
+  a.down = false;
+  await until(() => a.saved.length > 0, { what: "A's deferred save" });
   assert.equal(shared.get(APPID)?.access_token, tokenB, 'the store holds the newer token');
 
   // Both converge on B's token without another token call.
