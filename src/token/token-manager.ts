@@ -391,6 +391,7 @@ export class TokenManager<T = Credential> extends EventEmitter<TokenManagerEvent
       return;
     }
     emitSafely(this, this.#o.logger, 'refreshed', this.#took(c, started));
+    this.#scheduler.succeeded(this.#o.now() >= c.expiresAt - this.#o.marginMs);
     void this.#saver?.save(c);
   }
 
