@@ -9,7 +9,7 @@ import Router from 'koa-router';
 import type mongoose from 'mongoose';
 import type { Dispatcher } from 'undici';
 import type { AppConfig } from '../../config/index.js';
-import { InvalidOptionError, WechatMpError } from '../errors.js';
+import { InvalidOptionError } from '../errors.js';
 import { noopLogger, type Logger } from '../log/logger.js';
 import { ServiceMetrics, BoundedLabel, KNOWN_MSG_TYPES } from '../metrics/metrics.js';
 import { Wechat } from '../wechat/client.js';
@@ -25,6 +25,7 @@ import { mountHealth, type ReadinessCheck } from './health.js';
 import { mountTokenService } from './token-service.js';
 import { mountJssdkRoutes, parseOrigins } from './jssdk-routes.js';
 import { mountOAuthRoutes, type OAuthHooks } from './oauth-routes.js';
+import { errorBoundary } from './error-boundary.js';
 import { requestLog } from './request-log.js';
 
 /** Default bound on waiting for late replies at shutdown, ms. */
@@ -265,41 +266,4 @@ export function createApp(config: AppConfig, handlers?: HandlerMap | HandlerRegi
       await wechat.close();
     },
   }) as WechatApp;
-}
-
-/**
- * Turns thrown errors into short JSON answers: a {@link WechatMpError} answers its `statusCode` (503 for
- * an upstream or store failure) with its code; anything unexpected is a 500 without details. Never a
- * stack or a secret.
- */
-/** Longest request path an error line carries (paths come from the request). */
-const MAX_LOGGED_PATH = 200;
-
-function errorBoundary(logger: Logger): Koa.Middleware {
-  return async (ctx, next) => {
-    try {
-      await next();
-    } catch (err) {
-      const e = err as Error & { status?: number; expose?: boolean };
-      if (e.status && e.status < 500 && e.expose) {
-        ctx.status = e.status;
-        ctx.body = { error: e.message };
-        return;
-      }
-      if (err instanceof WechatMpError) {
-        // The registry (src/errors.ts) decides the status: 503 for an upstream or store failure.
-        if (err.statusCode >= 500 && err.statusCode !== 503) {
-          logger.error({ event: 'http.error', path: ctx.path.slice(0, MAX_LOGGED_PATH), code: err.code, err: { message: err.message, stack: err.stack } }, 'request failed');
-        } else {
-          logger.warn({ event: 'http.upstream_error', path: ctx.path, code: err.code }, 'request failed: upstream or store unavailable');
-        }
-        ctx.status = err.statusCode;
-        ctx.body = { error: err.code };
-        return;
-      }
-      logger.error({ event: 'http.unexpected_error', path: ctx.path.slice(0, MAX_LOGGED_PATH), err: { name: e.name, message: e.message, stack: e.stack } }, 'unexpected error');
-      ctx.status = 500;
-      ctx.body = { error: 'internal error' };
-    }
-  };
 }

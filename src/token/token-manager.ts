@@ -22,14 +22,15 @@
  * - Failures the fetcher classifies as `quota` or `permanent` pause fetching (`cooldown.ts`), so
  *   neither callers nor the background refresher can turn them into a loop.
  *
- * Length: about 600 lines, a third of them comments; what is left is the single flight, adoption and
- * rejection rules, which read best together (every other job lives in its own module).
+ * Over 300 lines on purpose, a third of them comments: what is left here is the single flight and the
+ * rules for adopting, rejecting and taking late answers, which read best together; every other job
+ * lives in its own module (re-reads after a deferred save: `store-rereads.ts`).
  */
 import { EventEmitter } from 'node:events';
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import { WechatMpError } from '../errors.js';
-import { TIMED_OUT, unrefTimer, withTimeout, type TimerHandle } from '../util/timeout.js';
+import { TIMED_OUT, withTimeout } from '../util/timeout.js';
 import { Cooldown, errorLogFields } from './cooldown.js';
 import { DeferredSave } from './deferred-save.js';
 import { TokenStoreError } from './errors.js';
@@ -37,6 +38,7 @@ import { emitSafely, type RefreshedEvent, type TokenManagerEvents } from './even
 import { RefreshLease } from './lease.js';
 import { resolveTokenManagerOptions, type ResolvedTokenManagerOptions, type TokenManagerOptions } from './options.js';
 import { RefreshScheduler } from './scheduler.js';
+import { StoreRereads } from './store-rereads.js';
 import type { Credential, FailureClass } from './types.js';
 import { usableAt } from './validity.js';
 
@@ -91,9 +93,7 @@ export class TokenManager<T = Credential> extends EventEmitter<TokenManagerEvent
   readonly #rejected: string[] = [];
   #lastError: WechatMpError | undefined;
   #closed = false;
-  #convergeTimer: TimerHandle;
-  /** Bumped by each new chain of re-reads and by close(): callbacks of an older chain do nothing. */
-  #convergeGeneration = 0;
+  readonly #rereads: StoreRereads;
   /** A read ran out of its budget and no read has answered within it since (logged once per episode). */
   #slowEpisode = false;
 
@@ -129,10 +129,21 @@ export class TokenManager<T = Credential> extends EventEmitter<TokenManagerEvent
         onSaved: (deferred) => {
           if (deferred) o.logger.info({ event: 'token.saved_deferred', appid: this.appId, kind: this.kind }, `${this.kind} saved to the store after an earlier failure`);
           emitSafely(this, o.logger, 'saved', { appId: this.appId, kind: this.kind, deferred });
-          if (deferred) this.#converge(++this.#convergeGeneration, o.saveRetryBaseMs, 2 * o.saveRetryMaxMs);
+          if (deferred && !this.#closed) this.#rereads.start(2 * o.saveRetryMaxMs);
         },
         onError: (err) => this.#storeFailed('save', err),
       });
+    this.#rereads = new StoreRereads({
+      timers: o.timers,
+      read: () => this.#readStore(),
+      // A refresh in flight decides for itself (it re-reads the store first).
+      consider: (stored) => {
+        if (!this.#closed && this.#current !== undefined && !this.#inflight) this.#takeNewer(stored);
+      },
+      onError: (err) => this.#keptAfter('token.converge_failed', 're-reading the store for a newer', err),
+      firstDelayMs: o.saveRetryBaseMs,
+      maxDelayMs: o.saveRetryMaxMs,
+    });
     const lease = o.useLease ? store?.lease : undefined;
     this.#lease =
       lease &&
@@ -193,9 +204,7 @@ export class TokenManager<T = Credential> extends EventEmitter<TokenManagerEvent
     this.#closed = true;
     this.#scheduler.stop();
     this.#saver?.close();
-    this.#convergeGeneration++;
-    if (this.#convergeTimer !== undefined) this.#o.timers.clearTimeout(this.#convergeTimer);
-    this.#convergeTimer = undefined;
+    this.#rereads.stop();
     if (this.#inflight) {
       // Let a refresh that is nearly done save its credential, but do not hold shutdown hostage to a
       // hanging issuer: the lease is released (or expires) either way.
@@ -343,7 +352,7 @@ export class TokenManager<T = Credential> extends EventEmitter<TokenManagerEvent
       fetched.then(
         (c) => this.#fetchedLate(c, started),
         (err: unknown) => this.#failed(err, true),
-      ).catch((err: unknown) => this.#lateFailed(err));
+      ).catch((err: unknown) => this.#keptAfter('token.late_answer_failed', 'taking a late answer of the store or the issuer for the', err));
       return this.#adopt(first, started);
     }
     // The issuer answered first (or failed): the read is judged when it answers.
@@ -374,7 +383,7 @@ export class TokenManager<T = Credential> extends EventEmitter<TokenManagerEvent
       .then((s) => {
         if (!this.#closed && !this.#inflight && this.#takeNewer(s)) this.#saver?.superseded(s!);
       })
-      .catch((err: unknown) => this.#lateFailed(err));
+      .catch((err: unknown) => this.#keptAfter('token.late_answer_failed', 'taking a late answer of the store or the issuer for the', err));
   }
 
   /**
@@ -457,42 +466,6 @@ export class TokenManager<T = Credential> extends EventEmitter<TokenManagerEvent
   }
 
   /**
-   * After a deferred save: while the store was failing, other instances may have refreshed on their
-   * own and save their credentials as the store comes back, each within a longest save-retry delay of
-   * the next try. Re-read it now and again at doubling delays (from the first save-retry delay, capped
-   * at the longest) for `leftMs` more, and take a stored credential newer than the one held, so every
-   * instance ends up handing out the same one (the older is rejected by the issuer later).
-   */
-  #converge(generation: number, delayMs: number, leftMs: number): void {
-    // A newer deferred save started its own chain (or the manager closed): this one ends here.
-    const stale = () => this.#closed || generation !== this.#convergeGeneration;
-    if (stale()) return;
-    if (this.#convergeTimer !== undefined) this.#o.timers.clearTimeout(this.#convergeTimer);
-    this.#convergeTimer = undefined;
-    this.#readStore()
-      .then((stored) => {
-        if (stale()) return;
-        const held = this.#current;
-        // A refresh in flight decides for itself (it re-reads the store first).
-        if (held !== undefined && !this.#inflight) {
-          try {
-            this.#takeNewer(stored);
-          } catch (err) {
-            this.#convergeFailed(err);
-          }
-        }
-        if (leftMs <= 0 || stale()) return;
-        const wait = Math.min(delayMs, this.#o.saveRetryMaxMs, leftMs);
-        this.#convergeTimer = this.#o.timers.setTimeout(() => {
-          this.#convergeTimer = undefined;
-          this.#converge(generation, delayMs * 2, leftMs - wait);
-        }, wait);
-        unrefTimer(this.#convergeTimer);
-      })
-      .catch((err: unknown) => this.#convergeFailed(err));
-  }
-
-  /**
    * Take `stored` if it differs from the credential held and is worth taking (newer than any held):
    * logged as `token.converged` when it replaces one. Throws what `present` throws (nothing changes then).
    */
@@ -512,17 +485,11 @@ export class TokenManager<T = Credential> extends EventEmitter<TokenManagerEvent
     return true;
   }
 
-  #lateFailed(err: unknown): void {
+  /** Taking a later answer (`what`) failed: logged as `event`; the credential held stays. */
+  #keptAfter(event: string, what: string, err: unknown): void {
     this.#o.logger.warn(
-      { event: 'token.late_answer_failed', appid: this.appId, kind: this.kind, err: { name: (err as Error)?.name, message: (err as Error)?.message } },
-      `taking a late answer of the store or the issuer failed; the held ${this.kind} is kept`,
-    );
-  }
-
-  #convergeFailed(err: unknown): void {
-    this.#o.logger.warn(
-      { event: 'token.converge_failed', appid: this.appId, kind: this.kind, err: { name: (err as Error)?.name, message: (err as Error)?.message } },
-      `re-reading the store for a newer ${this.kind} failed; the held one is kept`,
+      { event, appid: this.appId, kind: this.kind, err: { name: (err as Error)?.name, message: (err as Error)?.message } },
+      `${what} ${this.kind} failed; the held one is kept`,
     );
   }
 
